@@ -1,0 +1,63 @@
+# peruser — build, test and benchmark entry points. The README's two commands are
+# `make demo` and `make test`; everything they need is installed here with `go install`
+# at pinned versions into ./bin (no download sites).
+
+SHELL := /bin/bash
+BIN   := $(CURDIR)/bin
+GO    ?= go
+
+KUSTOMIZE_VERSION := v5.8.2
+HELM3_VERSION     := v3.22.0
+HELM4_VERSION     := v4.3.1
+
+KUSTOMIZE := $(BIN)/kustomize
+HELM3     := $(BIN)/helm3/helm
+HELM4     := $(BIN)/helm4/helm
+
+# Tests find the real CLIs through these variables; PERUSER_REQUIRE_TOOLS=1 turns a
+# missing tool into a test failure instead of a skip.
+export KUSTOMIZE HELM3 HELM4
+TEST_ENV := PERUSER_REQUIRE_TOOLS=1
+
+.PHONY: all build demo test vet unit tools bench fuzz-corpus clean
+
+all: build
+
+build: $(BIN)/krm-fn
+
+$(BIN)/krm-fn: FORCE
+	CGO_ENABLED=0 $(GO) build -o $@ ./cmd/krm-fn
+
+FORCE:
+
+$(KUSTOMIZE):
+	GOBIN=$(BIN) $(GO) install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+
+$(HELM3):
+	GOBIN=$(BIN)/helm3 $(GO) install helm.sh/helm/v3/cmd/helm@$(HELM3_VERSION)
+
+$(HELM4):
+	GOBIN=$(BIN)/helm4 $(GO) install helm.sh/helm/v4/cmd/helm@$(HELM4_VERSION)
+
+tools: $(KUSTOMIZE) $(HELM3) $(HELM4)
+
+## demo: render the bundled example site through the real kustomize CLI.
+demo: build $(KUSTOMIZE)
+	$(KUSTOMIZE) build --enable-alpha-plugins --enable-exec .
+
+vet:
+	$(GO) vet ./...
+
+## unit: every test of the main module (golden files, real kustomize/helm/slapd).
+unit: build tools
+	$(TEST_ENV) $(GO) test -count=1 ./...
+
+## test: everything — vet, unit and integration tests.
+test: vet unit
+
+## bench: the performance targets of DESIGN.md §7, as ratios against in-run baselines.
+bench: build tools
+	$(GO) run ./internal/benchreport
+
+clean:
+	rm -rf $(BIN)

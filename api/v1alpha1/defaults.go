@@ -1,0 +1,45 @@
+package v1alpha1
+
+// Defaults that match Open OnDemand's bootstrap hook, so a site can switch to peruser
+// without renaming anything.
+const (
+	DefaultNamespacePrefix           = "user-"
+	DefaultPodSecurity               = "restricted"
+	DefaultUserClusterRole           = "ood-user"
+	DefaultServiceAccountClusterRole = "ood-initializer"
+	DefaultRegistrySecretName        = "private-docker-registry"
+	DefaultJobPodReaperNamespace     = "job-pod-reaper"
+	DefaultJobPodReaperSA            = "job-pod-reaper"
+	// DefaultProfile is used for users who name no profile and match no profile group.
+	DefaultProfile = "default"
+)
+
+// Default fills in every optional field left unset. It is idempotent.
+func (s *Site) Default() {
+	ns := &s.Spec.Namespace
+	if ns.Prefix == nil {
+		ns.Prefix = ptr(DefaultNamespacePrefix)
+	}
+	if ns.PodSecurity == nil {
+		ns.PodSecurity = ptr(DefaultPodSecurity)
+	}
+	r := &s.Spec.RBAC
+	if r.UserClusterRole == "" {
+		r.UserClusterRole = DefaultUserClusterRole
+	}
+	if r.ServiceAccountClusterRole == "" {
+		r.ServiceAccountClusterRole = DefaultServiceAccountClusterRole
+	}
+	if reg := s.Spec.Registry; reg != nil && reg.SecretName == "" {
+		reg.SecretName = DefaultRegistrySecretName
+	}
+	jpr := &s.Spec.Reapers.JobPodReaper
+	if jpr.Namespace == "" {
+		jpr.Namespace = DefaultJobPodReaperNamespace
+	}
+	if jpr.ServiceAccount == "" {
+		jpr.ServiceAccount = DefaultJobPodReaperSA
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

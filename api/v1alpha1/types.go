@@ -1,0 +1,238 @@
+package v1alpha1
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+const (
+	// GroupName is the API group of every peruser kind.
+	GroupName = "peruser.dev"
+	// Version is the API version of this package.
+	Version = "v1alpha1"
+	// APIVersion is the apiVersion field of every kind in this package.
+	APIVersion = GroupName + "/" + Version
+	// SiteKind is the kind of the function config.
+	SiteKind = "Site"
+)
+
+// Site describes a site: how user namespaces are named and what each one holds, and
+// who the users are (inline, or resolved from a directory).
+type Site struct {
+	APIVersion string     `json:"apiVersion"`
+	Kind       string     `json:"kind"`
+	Metadata   ObjectMeta `json:"metadata"`
+	Spec       SiteSpec   `json:"spec"`
+}
+
+// ObjectMeta is the part of Kubernetes object metadata a Site uses.
+type ObjectMeta struct {
+	Name        string            `json:"name"`
+	Namespace   string            `json:"namespace,omitempty"`
+	Labels      map[string]string `json:"labels,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+// SiteSpec is the whole contract of a site. Field names follow DESIGN.md §3.
+type SiteSpec struct {
+	Namespace     NamespaceSpec      `json:"namespace,omitempty"`
+	RBAC          RBAC               `json:"rbac,omitempty"`
+	Users         []User             `json:"users,omitempty"`
+	Directory     *Directory         `json:"directory,omitempty"`
+	Profiles      map[string]Profile `json:"profiles,omitempty"`
+	NetworkPolicy NetworkPolicy      `json:"networkPolicy,omitempty"`
+	Registry      *Registry          `json:"registry,omitempty"`
+	Ingress       *Ingress           `json:"ingress,omitempty"`
+	Storage       *Storage           `json:"storage,omitempty"`
+	Reapers       Reapers            `json:"reapers,omitempty"`
+	Admission     Admission          `json:"admission,omitempty"`
+}
+
+// NamespaceSpec says how each user's namespace is named and labelled.
+type NamespaceSpec struct {
+	// Prefix is prepended to the user's slug (OOD's namespace_prefix). Default "user-".
+	Prefix *string `json:"prefix,omitempty"`
+	// Labels and Annotations are added to every user namespace.
+	Labels      map[string]string `json:"labels,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+	// PodSecurity is the Pod Security Admission level written to the enforce, audit and
+	// warn labels. Default "restricted"; "" omits the labels.
+	PodSecurity *string `json:"podSecurity,omitempty"`
+}
+
+// RBAC names the roles bound in each user namespace.
+type RBAC struct {
+	// SubjectPrefix is the apiserver's OIDC username prefix (--oidc-username-prefix).
+	SubjectPrefix string `json:"subjectPrefix,omitempty"`
+	// UserClusterRole is bound to the user. Default "ood-user".
+	UserClusterRole string `json:"userClusterRole,omitempty"`
+	// ServiceAccountClusterRole is bound to the namespace's default ServiceAccount.
+	// Default "ood-initializer".
+	ServiceAccountClusterRole string `json:"serviceAccountClusterRole,omitempty"`
+	// ClusterRoles also emits the ClusterRoles themselves.
+	ClusterRoles bool `json:"clusterRoles,omitempty"`
+}
+
+// User is a user listed inline. Inline users win over directory data of the same name.
+type User struct {
+	Name    string  `json:"name"`
+	UID     int64   `json:"uid"`
+	GID     int64   `json:"gid"`
+	Groups  []Group `json:"groups,omitempty"`
+	Profile string  `json:"profile,omitempty"`
+}
+
+// Group is a POSIX group a user belongs to.
+type Group struct {
+	Name string `json:"name"`
+	GID  int64  `json:"gid"`
+}
+
+// Profile is a set of resource limits; users get one by name or by group membership.
+type Profile struct {
+	// Groups picks this profile for members of any of these groups.
+	Groups []string  `json:"groups,omitempty"`
+	Quota  Resources `json:"quota,omitempty"`
+	Limits *Limits   `json:"limits,omitempty"`
+}
+
+// Limits is the container LimitRange of a profile.
+type Limits struct {
+	DefaultRequest Resources `json:"defaultRequest,omitempty"`
+	Default        Resources `json:"default,omitempty"`
+	Max            Resources `json:"max,omitempty"`
+	Min            Resources `json:"min,omitempty"`
+}
+
+// Resources maps resource names to quantities, as in a ResourceQuota's hard list.
+type Resources map[string]Quantity
+
+// Quantity is a Kubernetes quantity written as a string or a number ("4", 4, 500m).
+type Quantity string
+
+// UnmarshalJSON accepts both strings and numbers, because YAML users write `pods: 20`.
+func (q *Quantity) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		*q = Quantity(s)
+		return nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err != nil {
+		return fmt.Errorf("quantity must be a string or a number, got %s", b)
+	}
+	*q = Quantity(n.String())
+	return nil
+}
+
+// NetworkPolicy configures each namespace's deny-from-other-namespaces policy.
+type NetworkPolicy struct {
+	// AllowCIDRs may reach user pods (OOD's NETWORK_POLICY_ALLOW_CIDR: the web nodes).
+	AllowCIDRs []string `json:"allowCIDRs,omitempty"`
+	// AllowNamespaces may reach user pods (e.g. the ingress controller's namespace).
+	AllowNamespaces []string `json:"allowNamespaces,omitempty"`
+	Egress          Egress   `json:"egress,omitempty"`
+}
+
+// Egress optionally denies egress by default, keeping DNS and the listed CIDRs.
+type Egress struct {
+	Restrict   bool     `json:"restrict,omitempty"`
+	AllowCIDRs []string `json:"allowCIDRs,omitempty"`
+}
+
+// Registry is the image pull secret given to every user namespace. Its content is read
+// at render time from a file or an environment variable, never written in the spec.
+type Registry struct {
+	// SecretName is the Secret's name. Default "private-docker-registry".
+	SecretName string `json:"secretName,omitempty"`
+	// DockerConfigJSONFile is read relative to the working directory (the
+	// kustomization's directory under kustomize).
+	DockerConfigJSONFile string `json:"dockerConfigJSONFile,omitempty"`
+	// DockerConfigJSONEnv names an environment variable holding the docker config.
+	DockerConfigJSONEnv string `json:"dockerConfigJSONEnv,omitempty"`
+}
+
+// Directory resolves users from LDAP.
+type Directory struct {
+	URL                string          `json:"url,omitempty"`
+	StartTLS           bool            `json:"startTLS,omitempty"`
+	CAFile             string          `json:"caFile,omitempty"`
+	InsecureSkipVerify bool            `json:"insecureSkipVerify,omitempty"`
+	BindDN             string          `json:"bindDN,omitempty"`
+	BindPasswordEnv    string          `json:"bindPasswordEnv,omitempty"`
+	BindPasswordFile   string          `json:"bindPasswordFile,omitempty"`
+	Users              DirectorySearch `json:"users,omitempty"`
+	Groups             DirectorySearch `json:"groups,omitempty"`
+	MemberScheme       string          `json:"memberScheme,omitempty"`
+	Attributes         Attributes      `json:"attributes,omitempty"`
+	PageSize           int             `json:"pageSize,omitempty"`
+	Snapshot           string          `json:"snapshot,omitempty"`
+	MinUsers           int             `json:"minUsers,omitempty"`
+}
+
+// DirectorySearch is one LDAP search.
+type DirectorySearch struct {
+	BaseDN string `json:"baseDN,omitempty"`
+	Filter string `json:"filter,omitempty"`
+}
+
+// Attributes names the LDAP attributes read.
+type Attributes struct {
+	Name      string `json:"name,omitempty"`
+	UID       string `json:"uid,omitempty"`
+	GID       string `json:"gid,omitempty"`
+	GroupName string `json:"groupName,omitempty"`
+	GroupGID  string `json:"groupGID,omitempty"`
+}
+
+// Ingress gives each user a host under the site's domain.
+type Ingress struct {
+	Domain        string            `json:"domain,omitempty"`
+	ClassName     string            `json:"className,omitempty"`
+	TLSSecretName string            `json:"tlsSecretName,omitempty"`
+	SourceRanges  []string          `json:"sourceRanges,omitempty"`
+	Annotations   map[string]string `json:"annotations,omitempty"`
+}
+
+// Storage gives each user an NFS volume.
+type Storage struct {
+	NFS      *NFS     `json:"nfs,omitempty"`
+	Capacity Quantity `json:"capacity,omitempty"`
+}
+
+// NFS is an NFS export; Path is a template.
+type NFS struct {
+	Server string `json:"server,omitempty"`
+	Path   string `json:"path,omitempty"`
+}
+
+// Reapers configures the pod and namespace reapers.
+type Reapers struct {
+	JobPodReaper    JobPodReaper    `json:"jobPodReaper,omitempty"`
+	NamespaceReaper NamespaceReaper `json:"namespaceReaper,omitempty"`
+}
+
+// JobPodReaper is OSC's job-pod-reaper.
+type JobPodReaper struct {
+	Enabled        bool   `json:"enabled,omitempty"`
+	Namespace      string `json:"namespace,omitempty"`
+	ServiceAccount string `json:"serviceAccount,omitempty"`
+}
+
+// NamespaceReaper is OSC's k8-namespace-reaper.
+type NamespaceReaper struct {
+	Enabled           bool   `json:"enabled,omitempty"`
+	ReapAfter         string `json:"reapAfter,omitempty"`
+	LastUsedThreshold string `json:"lastUsedThreshold,omitempty"`
+}
+
+// Admission configures the policies that pin pods to the user's UID/GID.
+type Admission struct {
+	ValidatingAdmissionPolicy bool            `json:"validatingAdmissionPolicy,omitempty"`
+	LDAPConfigMaps            *LDAPConfigMaps `json:"ldapConfigMaps,omitempty"`
+}
+
+// LDAPConfigMaps emits k8-ldap-configmap-compatible ConfigMaps.
+type LDAPConfigMaps struct {
+	Namespace string `json:"namespace,omitempty"`
+}

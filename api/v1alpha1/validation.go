@@ -1,0 +1,183 @@
+package v1alpha1
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/peruser-dev/peruser/field"
+)
+
+// Validate checks what the JSON Schema cannot express: uniqueness, references between
+// fields, label syntax and CIDR syntax. Call it after Default. The schema has already
+// checked types, required fields and unknown fields.
+func (s *Site) Validate() field.List {
+	var errs field.List
+	spec := field.Path("spec")
+	errs = append(errs, validateMap(spec.Child("namespace").Child("labels"), s.Spec.Namespace.Labels, true)...)
+	errs = append(errs, validateMap(spec.Child("namespace").Child("annotations"), s.Spec.Namespace.Annotations, false)...)
+	errs = append(errs, s.validateUsers(spec.Child("users"))...)
+	errs = append(errs, s.validateProfiles(spec.Child("profiles"))...)
+	np := spec.Child("networkPolicy")
+	errs = append(errs, validateCIDRs(np.Child("allowCIDRs"), s.Spec.NetworkPolicy.AllowCIDRs)...)
+	errs = append(errs, validateCIDRs(np.Child("egress").Child("allowCIDRs"), s.Spec.NetworkPolicy.Egress.AllowCIDRs)...)
+	return errs
+}
+
+func (s *Site) validateUsers(path field.Path) field.List {
+	var errs field.List
+	byName := map[string]int{}
+	byUID := map[int64]int{}
+	for i, u := range s.Spec.Users {
+		p := path.Index(i)
+		if strings.TrimSpace(u.Name) == "" {
+			errs = append(errs, field.Errorf(p.Child("name").String(), "must not be empty"))
+		}
+		if j, dup := byName[u.Name]; dup {
+			errs = append(errs, field.Errorf(p.Child("name").String(), "duplicate user %q (also %s)", u.Name, path.Index(j)))
+		} else {
+			byName[u.Name] = i
+		}
+		if u.UID < 1 {
+			errs = append(errs, field.Errorf(p.Child("uid").String(), "must be ≥ 1, got %d (uid 0 is root)", u.UID))
+		} else if j, dup := byUID[u.UID]; dup {
+			errs = append(errs, field.Errorf(p.Child("uid").String(), "uid %d of %q is also the uid of %q (%s): two users must never share a uid",
+				u.UID, u.Name, s.Spec.Users[j].Name, path.Index(j)))
+		} else {
+			byUID[u.UID] = i
+		}
+		if u.GID < 1 {
+			errs = append(errs, field.Errorf(p.Child("gid").String(), "must be ≥ 1, got %d (gid 0 is root)", u.GID))
+		}
+		for k, g := range u.Groups {
+			if g.GID < 1 {
+				errs = append(errs, field.Errorf(p.Child("groups").Index(k).Child("gid").String(), "must be ≥ 1, got %d", g.GID))
+			}
+		}
+		if u.Profile != "" {
+			if _, ok := s.Spec.Profiles[u.Profile]; !ok {
+				errs = append(errs, field.Errorf(p.Child("profile").String(), "profile %q is not defined in spec.profiles (defined: %s)",
+					u.Profile, s.profileNames()))
+			}
+		}
+	}
+	return errs
+}
+
+func (s *Site) profileNames() string {
+	names := make([]string, 0, len(s.Spec.Profiles))
+	for n := range s.Spec.Profiles {
+		names = append(names, n)
+	}
+	if len(names) == 0 {
+		return "none"
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}
+
+func (s *Site) validateProfiles(path field.Path) field.List {
+	var errs field.List
+	names := make([]string, 0, len(s.Spec.Profiles))
+	for n := range s.Spec.Profiles {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		p := path.Key(n)
+		prof := s.Spec.Profiles[n]
+		if l := prof.Limits; l != nil {
+			errs = append(errs, validateMinMax(p.Child("limits"), l)...)
+		}
+	}
+	return errs
+}
+
+// validateMinMax catches a LimitRange the apiserver would refuse: default or
+// defaultRequest above max, or below min.
+func validateMinMax(p field.Path, l *Limits) field.List {
+	var errs field.List
+	for _, name := range sortedKeys(l.Max) {
+		max, err := ParseQuantity(l.Max[name])
+		if err != nil {
+			continue // the schema reports syntax
+		}
+		for _, pair := range []struct {
+			field string
+			r     Resources
+		}{{"default", l.Default}, {"defaultRequest", l.DefaultRequest}, {"min", l.Min}} {
+			v, ok := pair.r[name]
+			if !ok {
+				continue
+			}
+			q, err := ParseQuantity(v)
+			if err == nil && q.Cmp(max) > 0 {
+				errs = append(errs, field.Errorf(p.Child(pair.field).Key(name).String(), "%s is above max %s", v, l.Max[name]))
+			}
+		}
+	}
+	return errs
+}
+
+func sortedKeys(r Resources) []string {
+	keys := make([]string, 0, len(r))
+	for k := range r {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func validateCIDRs(p field.Path, cidrs []string) field.List {
+	var errs field.List
+	for i, c := range cidrs {
+		pfx, err := netip.ParsePrefix(c)
+		if err != nil {
+			errs = append(errs, field.Errorf(p.Index(i).String(), "not a CIDR: %v", err))
+			continue
+		}
+		if pfx.Masked() != pfx {
+			errs = append(errs, field.Errorf(p.Index(i).String(), "%s has host bits set; did you mean %s?", c, pfx.Masked()))
+		}
+	}
+	return errs
+}
+
+// validateMap checks label (isLabel) or annotation keys and values the way the
+// apiserver will, so a typo fails the render instead of the sync.
+func validateMap(p field.Path, m map[string]string, isLabel bool) field.List {
+	var errs field.List
+	for _, k := range sortedStrings(m) {
+		for _, msg := range validation.IsQualifiedName(k) {
+			errs = append(errs, field.Errorf(p.Key(k).String(), "invalid key: %s", msg))
+		}
+		if isLabel {
+			for _, msg := range validation.IsValidLabelValue(m[k]) {
+				errs = append(errs, field.Errorf(p.Key(k).String(), "invalid label value %q: %s", m[k], msg))
+			}
+		}
+	}
+	return errs
+}
+
+func sortedStrings(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// ParseQuantity parses a Quantity with the apimachinery rules.
+func ParseQuantity(q Quantity) (resource.Quantity, error) {
+	v, err := resource.ParseQuantity(string(q))
+	if err != nil {
+		return v, fmt.Errorf("invalid quantity %q: %w", q, err)
+	}
+	return v, nil
+}

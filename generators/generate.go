@@ -1,0 +1,121 @@
+package generators
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/peruser-dev/peruser/api/v1alpha1"
+	"github.com/peruser-dev/peruser/identity"
+)
+
+// Labels every object carries.
+const (
+	LabelManagedBy = "app.kubernetes.io/managed-by"
+	ManagedBy      = "peruser"
+	LabelSite      = "peruser.dev/site"
+	LabelUser      = "peruser.dev/user"
+)
+
+// Annotations on each user namespace, read by the admission policy and by people.
+const (
+	AnnotationUsername         = "peruser.dev/username"
+	AnnotationUID              = "peruser.dev/uid"
+	AnnotationGID              = "peruser.dev/gid"
+	AnnotationSupplementalGIDs = "peruser.dev/supplemental-gids"
+)
+
+// Inputs are what the edge read at render time: file and environment contents that
+// the spec only points to. Generators never read them themselves.
+type Inputs struct {
+	// DockerConfigJSON is the registry pull secret's content, already checked.
+	DockerConfigJSON []byte
+}
+
+// Generate returns every object of the site: site-wide objects first, then each
+// user's objects in users' order (resolve sorts them by namespace), each user's in a
+// fixed kind order. users must come from package resolve.
+func Generate(site *v1alpha1.Site, users []identity.User, in Inputs) ([]*yaml.RNode, error) {
+	g, err := newGenerator(site, in)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*yaml.RNode, 0, len(users)*g.perUserCount+8)
+	for _, n := range g.siteWide(users) {
+		out = append(out, yaml.NewRNode(n))
+	}
+	for _, u := range users {
+		for _, n := range g.perUser(u) {
+			out = append(out, yaml.NewRNode(n))
+		}
+	}
+	return out, nil
+}
+
+// generator holds what every object of one render shares, computed once.
+type generator struct {
+	site *v1alpha1.Site
+	in   Inputs
+	// siteLabels are managed-by and site, the labels of every object.
+	siteLabels map[string]string
+	// dockerConfigB64 is the pull secret's data, encoded once for all users.
+	dockerConfigB64 string
+	perUserCount    int
+}
+
+func newGenerator(site *v1alpha1.Site, in Inputs) (*generator, error) {
+	g := &generator{
+		site:       site,
+		in:         in,
+		siteLabels: map[string]string{LabelManagedBy: ManagedBy, LabelSite: site.Metadata.Name},
+	}
+	if site.Spec.Registry != nil {
+		if len(in.DockerConfigJSON) == 0 {
+			return nil, fmt.Errorf("spec.registry: the docker config was not read (render-time input missing)")
+		}
+		g.dockerConfigB64 = encodeBase64(in.DockerConfigJSON)
+	}
+	g.perUserCount = 10
+	return g, nil
+}
+
+// siteWide are the objects emitted once per site.
+func (g *generator) siteWide(_ []identity.User) []*yaml.Node {
+	var out []*yaml.Node
+	out = append(out, g.clusterRoles()...)
+	return out
+}
+
+// perUser are one user's objects, in this fixed order.
+func (g *generator) perUser(u identity.User) []*yaml.Node {
+	out := make([]*yaml.Node, 0, g.perUserCount)
+	out = append(out, g.namespace(u))
+	out = append(out, g.serviceAccount(u))
+	if s := g.pullSecret(u); s != nil {
+		out = append(out, s)
+	}
+	out = append(out, g.roleBindings(u)...)
+	out = append(out, g.networkPolicies(u)...)
+	out = append(out, g.quota(u)...)
+	return out
+}
+
+// userLabels are the labels of every object of user u.
+func (g *generator) userLabels(u identity.User) map[string]string {
+	l := make(map[string]string, len(g.siteLabels)+1)
+	for k, v := range g.siteLabels {
+		l[k] = v
+	}
+	l[LabelUser] = u.Slug
+	return l
+}
+
+func formatGIDs(gids []int64) string {
+	parts := make([]string, len(gids))
+	for i, g := range gids {
+		parts[i] = strconv.FormatInt(g, 10)
+	}
+	return strings.Join(parts, ",")
+}

@@ -1,0 +1,69 @@
+// Package testenv finds the real command-line tools that integration tests drive
+// (kustomize, Helm 3, Helm 4, slapd) and decides what a missing one means: a skip
+// when a developer runs `go test` by hand, a failure under `make test`, which sets
+// PERUSER_REQUIRE_TOOLS=1 after installing every tool.
+package testenv
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"testing"
+)
+
+// Tool returns the path of the executable named by the environment variable envVar,
+// or of fallback on PATH. It skips or fails t when neither exists.
+func Tool(t testing.TB, envVar, fallback string) string {
+	t.Helper()
+	if p := os.Getenv(envVar); p != "" {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if fallback != "" {
+		if p, err := exec.LookPath(fallback); err == nil {
+			return p
+		}
+	}
+	Missing(t, "%s not found: set %s or run through `make test`", fallback, envVar)
+	return ""
+}
+
+// Missing reports a missing prerequisite: fatal when tools are required, a skip otherwise.
+func Missing(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("PERUSER_REQUIRE_TOOLS") == "1" {
+		t.Fatalf(format, args...)
+	}
+	t.Skipf(format, args...)
+}
+
+// Kustomize is the kustomize CLI (make installs v5.8.2 into ./bin).
+func Kustomize(t testing.TB) string { return Tool(t, "KUSTOMIZE", "kustomize") }
+
+// Helm3 is the Helm 3 CLI (./bin/helm3/helm).
+func Helm3(t testing.TB) string { return Tool(t, "HELM3", "") }
+
+// Helm4 is the Helm 4 CLI (./bin/helm4/helm).
+func Helm4(t testing.TB) string { return Tool(t, "HELM4", "") }
+
+// RepoRoot is the module's root directory, found from this source file.
+func RepoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+}
+
+// BuildBinary compiles the main package at pkg (e.g. "./cmd/krm-fn") into dir and
+// returns its path, so tests exercise the real executable.
+func BuildBinary(t testing.TB, pkg, dir string) string {
+	t.Helper()
+	out := filepath.Join(dir, filepath.Base(pkg))
+	cmd := exec.Command("go", "build", "-o", out, pkg)
+	cmd.Dir = RepoRoot()
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
+	}
+	return out
+}

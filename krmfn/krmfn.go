@@ -1,0 +1,204 @@
+// Package krmfn is the krm-fn command line: with no arguments a kustomize KRM function
+// (ResourceList on stdin, built on kyaml's fn/framework), and subcommands for CI and
+// humans (`render SITE.yaml`). It only wires input and output to packages spec, render
+// and generators; on any error it prints one line per problem on stderr and nothing on
+// stdout.
+package krmfn
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"sigs.k8s.io/kustomize/kyaml/fn/framework"
+	"sigs.k8s.io/kustomize/kyaml/fn/framework/command"
+	"sigs.k8s.io/kustomize/kyaml/kio/kioutil"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/peruser-dev/peruser/api/v1alpha1"
+	"github.com/peruser-dev/peruser/field"
+	"github.com/peruser-dev/peruser/render"
+	"github.com/peruser-dev/peruser/spec"
+)
+
+const usage = `krm-fn renders per-user Kubernetes namespaces and their objects from a peruser Site.
+
+Usage:
+  krm-fn                    run as a KRM function: ResourceList on stdin, objects on stdout
+                            (kustomize build --enable-alpha-plugins --enable-exec)
+  krm-fn render SITE.yaml   print the rendered objects as a YAML stream
+  krm-fn help               print this help
+
+Relative file paths in the Site are read from the working directory (kustomize sets
+it to the kustomization's directory). On any error krm-fn prints one line per problem
+on stderr, exits 1 and prints nothing on stdout.
+`
+
+// Run runs krm-fn with args (without the program name) and returns its exit code.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env render.Env) int {
+	var out bytes.Buffer
+	err := dispatch(ctx, args, stdin, &out, stderr, env)
+	var u usageError
+	if errors.As(err, &u) {
+		fmt.Fprintf(stderr, "krm-fn: %s\n\n%s", u.msg, usage)
+		return 2
+	}
+	if err != nil {
+		reportError(stderr, err)
+		return 1
+	}
+	// Output is held back until everything succeeded: never a partial stream.
+	if _, err := stdout.Write(out.Bytes()); err != nil {
+		reportError(stderr, err)
+		return 1
+	}
+	return 0
+}
+
+// usageError is a command-line mistake (exit code 2).
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env render.Env) error {
+	if len(args) == 0 {
+		return runFunction(ctx, stdin, stdout, stderr, env)
+	}
+	switch args[0] {
+	case "render":
+		if len(args) != 2 {
+			return usageError{"render takes exactly one argument: the site file"}
+		}
+		return runRender(ctx, args[1], stdout, env)
+	case "help", "-h", "--help":
+		_, err := io.WriteString(stdout, usage)
+		return err
+	}
+	return usageError{fmt.Sprintf("unknown command %q", args[0])}
+}
+
+func runRender(ctx context.Context, path string, stdout io.Writer, env render.Env) error {
+	site, err := spec.Load(path)
+	if err != nil {
+		return err
+	}
+	objs, err := render.Site(ctx, site, env)
+	if err != nil {
+		return withSource(err, path)
+	}
+	return render.Write(stdout, objs)
+}
+
+// runFunction is the KRM function. kustomize hands a generator only its own config
+// (annotated local-config); that item is dropped and the generated objects are emitted.
+// Other items, as when the function runs as a transformer, pass through unchanged.
+func runFunction(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer, env render.Env) error {
+	var procErr error
+	p := framework.ResourceListProcessorFunc(func(rl *framework.ResourceList) error {
+		procErr = processResourceList(ctx, rl, env)
+		return procErr
+	})
+	cmd := command.Build(p, command.StandaloneDisabled, false)
+	cmd.SetIn(stdin)
+	cmd.SetOut(stdout)
+	cmd.SetErr(io.Discard) // errors are reported once, by Run, one line per problem
+	cmd.SetArgs(nil)
+	cmd.SilenceUsage = true
+	cmd.SilenceErrors = true
+	if err := cmd.ExecuteContext(ctx); err != nil {
+		if procErr != nil {
+			return procErr
+		}
+		return err
+	}
+	return nil
+}
+
+func processResourceList(ctx context.Context, rl *framework.ResourceList, env render.Env) error {
+	fc := rl.FunctionConfig
+	if fc == nil {
+		return fmt.Errorf("no functionConfig: krm-fn expects a %s %s as its function config", v1alpha1.APIVersion, v1alpha1.SiteKind)
+	}
+	source := configSource(fc)
+	if fc.GetApiVersion() != v1alpha1.APIVersion || fc.GetKind() != v1alpha1.SiteKind {
+		return fmt.Errorf("%s: functionConfig is %s %s; krm-fn accepts only apiVersion: %s, kind: %s",
+			source, fc.GetApiVersion(), fc.GetKind(), v1alpha1.APIVersion, v1alpha1.SiteKind)
+	}
+	clean := fc.Copy()
+	stripConfigAnnotations(clean)
+	site, err := spec.FromNode(clean, source)
+	if err != nil {
+		return err
+	}
+	objs, err := render.Site(ctx, site, env)
+	if err != nil {
+		return withSource(err, source)
+	}
+	kept := rl.Items[:0]
+	for _, it := range rl.Items {
+		if it.GetApiVersion() == v1alpha1.APIVersion && it.GetKind() == v1alpha1.SiteKind {
+			continue
+		}
+		kept = append(kept, it)
+	}
+	rl.Items = append(kept, objs...)
+	return nil
+}
+
+// configSource names the function config in messages: its file when kustomize says.
+func configSource(fc *yaml.RNode) string {
+	a := fc.GetAnnotations()
+	for _, k := range []string{kioutil.PathAnnotation, kioutil.LegacyPathAnnotation} {
+		if p := a[k]; p != "" {
+			return p
+		}
+	}
+	return fmt.Sprintf("%s %s", v1alpha1.SiteKind, fc.GetName())
+}
+
+// stripConfigAnnotations removes the annotations kustomize adds to a function config
+// (local-config, the function itself, reader bookkeeping), which are not part of a Site.
+func stripConfigAnnotations(n *yaml.RNode) {
+	a := n.GetAnnotations()
+	for k := range a {
+		if k == "config.kubernetes.io/local-config" || k == "config.kubernetes.io/function" ||
+			strings.HasPrefix(k, "internal.config.kubernetes.io/") ||
+			k == kioutil.PathAnnotation || k == kioutil.LegacyPathAnnotation ||
+			k == kioutil.IndexAnnotation || k == kioutil.LegacyIndexAnnotation ||
+			k == kioutil.IdAnnotation || k == kioutil.LegacyIdAnnotation {
+			delete(a, k)
+		}
+	}
+	_ = n.SetAnnotations(a)
+}
+
+// withSource adds the site's source to field errors that lack one.
+func withSource(err error, source string) error {
+	var l field.List
+	if errors.As(err, &l) {
+		return l.WithSource(source, nil)
+	}
+	return fmt.Errorf("%s: %w", source, err)
+}
+
+func reportError(w io.Writer, err error) {
+	var l field.List
+	if errors.As(err, &l) {
+		for _, e := range l {
+			fmt.Fprintf(w, "krm-fn: error: %s\n", e.Error())
+		}
+		return
+	}
+	for _, line := range strings.Split(strings.TrimRight(err.Error(), "\n"), "\n") {
+		fmt.Fprintf(w, "krm-fn: error: %s\n", line)
+	}
+}
+
+// Main is the process entry point.
+func Main() {
+	os.Exit(Run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr, render.OSEnv()))
+}

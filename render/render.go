@@ -1,0 +1,114 @@
+// Package render is the pipeline of krm-fn at its edges: it reads the render-time inputs
+// a Site points to (files, environment variables), resolves the users, runs the
+// generators and writes the objects as a YAML stream. It is the only place besides the
+// command line that touches files or the environment.
+package render
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"sigs.k8s.io/kustomize/kyaml/kio"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/peruser-dev/peruser/api/v1alpha1"
+	"github.com/peruser-dev/peruser/field"
+	"github.com/peruser-dev/peruser/generators"
+	"github.com/peruser-dev/peruser/resolve"
+)
+
+// Env is what the pipeline may read from the outside world.
+type Env struct {
+	// Dir is the directory relative file paths are resolved against: the working
+	// directory, which kustomize sets to the kustomization's directory.
+	Dir string
+	// Getenv reads an environment variable.
+	Getenv func(string) string
+	// Stderr receives warnings.
+	Stderr io.Writer
+}
+
+// OSEnv is the process's own environment, relative to its working directory.
+func OSEnv() Env {
+	return Env{Dir: ".", Getenv: os.Getenv, Stderr: os.Stderr}
+}
+
+// Site renders every object of site. On any error it returns no objects at all: a
+// GitOps engine that received a partial list would prune the missing users.
+func Site(ctx context.Context, site *v1alpha1.Site, env Env) ([]*yaml.RNode, error) {
+	in, err := ReadInputs(site, env)
+	if err != nil {
+		return nil, err
+	}
+	users, err := resolve.Users(ctx, site, resolve.Options{Stderr: env.Stderr})
+	if err != nil {
+		return nil, err
+	}
+	return generators.Generate(site, users, in)
+}
+
+// ReadInputs reads and checks what the spec points to: the registry's docker config.
+func ReadInputs(site *v1alpha1.Site, env Env) (generators.Inputs, error) {
+	var in generators.Inputs
+	if reg := site.Spec.Registry; reg != nil {
+		b, err := readDockerConfig(reg, env)
+		if err != nil {
+			return in, err
+		}
+		in.DockerConfigJSON = b
+	}
+	return in, nil
+}
+
+func readDockerConfig(reg *v1alpha1.Registry, env Env) ([]byte, error) {
+	var (
+		b    []byte
+		path field.Path
+		what string
+	)
+	switch {
+	case reg.DockerConfigJSONFile != "":
+		path = "spec.registry.dockerConfigJSONFile"
+		what = reg.DockerConfigJSONFile
+		p := reg.DockerConfigJSONFile
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(env.Dir, p)
+		}
+		var err error
+		if b, err = os.ReadFile(p); err != nil {
+			return nil, field.List{field.Errorf(path.String(), "cannot read %s: %v", p, unwrapPathError(err))}
+		}
+	case reg.DockerConfigJSONEnv != "":
+		path = "spec.registry.dockerConfigJSONEnv"
+		what = "$" + reg.DockerConfigJSONEnv
+		if env.Getenv != nil {
+			b = []byte(env.Getenv(reg.DockerConfigJSONEnv))
+		}
+		if len(strings.TrimSpace(string(b))) == 0 {
+			return nil, field.List{field.Errorf(path.String(), "environment variable %s is not set or empty", reg.DockerConfigJSONEnv)}
+		}
+	}
+	if err := generators.CheckDockerConfig(b); err != nil {
+		return nil, field.List{field.Errorf(path.String(), "%s: %v", what, err)}
+	}
+	return b, nil
+}
+
+func unwrapPathError(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+// Write writes objects as a YAML stream without reader annotations.
+func Write(w io.Writer, objects []*yaml.RNode) error {
+	if err := (kio.ByteWriter{Writer: w}).Write(objects); err != nil {
+		return fmt.Errorf("writing objects: %w", err)
+	}
+	return nil
+}

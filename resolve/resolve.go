@@ -1,0 +1,162 @@
+// Package resolve turns a Site into its list of users: inline users, merged with the
+// directory (a snapshot file or live LDAP) where one is configured, each given a
+// namespace by package naming and a profile by name or group membership. The result is
+// sorted by namespace, so everything downstream is deterministic.
+package resolve
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/peruser-dev/peruser/api/v1alpha1"
+	"github.com/peruser-dev/peruser/field"
+	"github.com/peruser-dev/peruser/identity"
+	"github.com/peruser-dev/peruser/naming"
+)
+
+// Options are the edges resolution may touch.
+type Options struct {
+	// Stderr receives warnings (e.g. skipped directory records). Nil discards them.
+	Stderr io.Writer
+}
+
+// Users resolves every user of site. It never returns a partial list: any problem
+// with any user is an error, and all such problems are reported together.
+func Users(ctx context.Context, site *v1alpha1.Site, opts Options) ([]identity.User, error) {
+	users, origins, err := collect(ctx, site, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := assignNamespaces(site, users, origins); err != nil {
+		return nil, err
+	}
+	for i := range users {
+		users[i].Profile = PickProfile(site, users[i])
+	}
+	sort.Slice(users, func(i, j int) bool { return users[i].Namespace < users[j].Namespace })
+	return users, nil
+}
+
+// collect gathers users from every source; origins[i] says where users[i] came from,
+// for error messages ("spec.users[3]", "directory").
+func collect(_ context.Context, site *v1alpha1.Site, _ Options) ([]identity.User, []string, error) {
+	users := make([]identity.User, 0, len(site.Spec.Users))
+	origins := make([]string, 0, len(site.Spec.Users))
+	for i, u := range site.Spec.Users {
+		users = append(users, FromSpec(u))
+		origins = append(origins, fmt.Sprintf("spec.users[%d]", i))
+	}
+	return users, origins, nil
+}
+
+// FromSpec converts an inline user.
+func FromSpec(u v1alpha1.User) identity.User {
+	groups := make([]identity.Group, len(u.Groups))
+	for i, g := range u.Groups {
+		groups[i] = identity.Group{Name: g.Name, GID: g.GID}
+	}
+	sort.Slice(groups, func(i, j int) bool { return groups[i].Name < groups[j].Name })
+	return identity.User{Name: u.Name, UID: u.UID, GID: u.GID, Groups: groups, Profile: u.Profile}
+}
+
+// ReservedNamespaces are the site's own namespaces, which no user may be given.
+func ReservedNamespaces(site *v1alpha1.Site) []string {
+	var r []string
+	if site.Spec.Reapers.JobPodReaper.Enabled {
+		r = append(r, site.Spec.Reapers.JobPodReaper.Namespace)
+	}
+	if cm := site.Spec.Admission.LDAPConfigMaps; cm != nil && cm.Namespace != "" {
+		r = append(r, cm.Namespace)
+	}
+	r = append(r, site.Spec.NetworkPolicy.AllowNamespaces...)
+	return r
+}
+
+func assignNamespaces(site *v1alpha1.Site, users []identity.User, origins []string) error {
+	names := make([]string, len(users))
+	originOf := make(map[string]string, len(users))
+	for i, u := range users {
+		names[i] = u.Name
+		if _, dup := originOf[u.Name]; !dup {
+			originOf[u.Name] = origins[i]
+		}
+	}
+	assigned, conflicts := naming.Assign(*site.Spec.Namespace.Prefix, names, ReservedNamespaces(site))
+	if len(conflicts) > 0 {
+		errs := make(field.List, 0, len(conflicts))
+		for _, c := range conflicts {
+			where := make([]string, len(c.Users))
+			for i, u := range c.Users {
+				where[i] = originOf[u]
+			}
+			if !c.Reserved && c.Users[0] == c.Users[1] {
+				// Same raw name twice: say where the second one is.
+				where = []string{origins[indexOfSecond(names, c.Users[0])]}
+			}
+			errs = append(errs, field.Errorf(strings.Join(uniqueStrings(where), ", "), "%s", c.Error()))
+		}
+		return errs
+	}
+	for i := range users {
+		users[i].Slug = assigned[i].Slug
+		users[i].Namespace = assigned[i].Namespace
+	}
+	return nil
+}
+
+func indexOfSecond(names []string, n string) int {
+	seen := false
+	for i, v := range names {
+		if v == n {
+			if seen {
+				return i
+			}
+			seen = true
+		}
+	}
+	return 0
+}
+
+func uniqueStrings(s []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, v := range s {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// PickProfile returns the profile for u: the one it names; else the first profile, in
+// name order, one of whose groups u belongs to; else "default" when the site defines
+// it; else "" (no quota or limits).
+func PickProfile(site *v1alpha1.Site, u identity.User) string {
+	if u.Profile != "" {
+		return u.Profile
+	}
+	names := make([]string, 0, len(site.Spec.Profiles))
+	for n := range site.Spec.Profiles {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	member := make(map[string]bool, len(u.Groups))
+	for _, g := range u.Groups {
+		member[g.Name] = true
+	}
+	for _, n := range names {
+		for _, g := range site.Spec.Profiles[n].Groups {
+			if member[g] {
+				return n
+			}
+		}
+	}
+	if _, ok := site.Spec.Profiles[v1alpha1.DefaultProfile]; ok {
+		return v1alpha1.DefaultProfile
+	}
+	return ""
+}

@@ -1,0 +1,204 @@
+// Package schema embeds the JSON Schema of the Site spec (schema/site.schema.json,
+// draft 2020-12) and validates decoded documents against it, turning the validator's
+// output into field errors with paths such as spec.users[2].uid.
+package schema
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"math/big"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+
+	"github.com/peruser-dev/peruser/field"
+)
+
+// SiteJSON is the schema document, for editors and docs.
+//
+//go:embed site.schema.json
+var SiteJSON []byte
+
+var printer = message.NewPrinter(language.English)
+
+const siteURL = "https://peruser.dev/schema/v1alpha1/site.schema.json"
+
+// Site is a compiled schema of the Site kind. Compile it once and reuse it.
+type Site struct{ schema *jsonschema.Schema }
+
+// CompileSite compiles the embedded Site schema.
+func CompileSite() (*Site, error) {
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(SiteJSON))
+	if err != nil {
+		return nil, fmt.Errorf("embedded schema: %w", err)
+	}
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	if err := c.AddResource(siteURL, doc); err != nil {
+		return nil, fmt.Errorf("embedded schema: %w", err)
+	}
+	s, err := c.Compile(siteURL)
+	if err != nil {
+		return nil, fmt.Errorf("embedded schema: %w", err)
+	}
+	return &Site{schema: s}, nil
+}
+
+// Validate checks doc (JSON-decoded: map[string]any, []any, json.Number, string, bool,
+// nil) and returns one field error per leaf problem.
+func (s *Site) Validate(doc any) field.List {
+	err := s.schema.Validate(doc)
+	if err == nil {
+		return nil
+	}
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &ve) {
+		return field.List{{Message: err.Error()}}
+	}
+	var out field.List
+	seen := map[string]bool{}
+	collect(ve, &out, seen)
+	return out.Sorted()
+}
+
+// collect walks the error tree down to its leaves. For oneOf/anyOf failures the
+// branches' own errors are usually noise ("must be a number" for a string branch),
+// so the failure is reported once, at the oneOf/anyOf, in plain words.
+func collect(e *jsonschema.ValidationError, out *field.List, seen map[string]bool) {
+	switch e.ErrorKind.(type) {
+	case *kind.AnyOf, *kind.OneOf:
+		add(e, out, seen)
+		return
+	}
+	if len(e.Causes) == 0 {
+		add(e, out, seen)
+		return
+	}
+	for _, c := range e.Causes {
+		collect(c, out, seen)
+	}
+}
+
+func add(e *jsonschema.ValidationError, out *field.List, seen map[string]bool) {
+	path, msgs := pathOf(e.InstanceLocation), describe(e)
+	for _, m := range msgs {
+		p := path
+		if m.child != "" {
+			p = p.Key(m.child)
+		}
+		key := string(p) + "\x00" + m.text
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		*out = append(*out, field.Error{Path: string(p), Message: m.text})
+	}
+}
+
+// pathOf turns a JSON pointer's tokens into a field path: ["spec","users","2","uid"]
+// → spec.users[2].uid.
+func pathOf(tokens []string) field.Path {
+	var p field.Path
+	for _, t := range tokens {
+		if n, err := strconv.Atoi(t); err == nil && n >= 0 {
+			p = p.Index(n)
+			continue
+		}
+		p = p.Key(t)
+	}
+	return p
+}
+
+type msg struct{ child, text string }
+
+// describe words the common failures the way an administrator reads them.
+func describe(e *jsonschema.ValidationError) []msg {
+	switch k := e.ErrorKind.(type) {
+	case *kind.AdditionalProperties:
+		props := append([]string(nil), k.Properties...)
+		sort.Strings(props)
+		out := make([]msg, len(props))
+		for i, p := range props {
+			out[i] = msg{child: p, text: "unknown field"}
+		}
+		return out
+	case *kind.Required:
+		out := make([]msg, len(k.Missing))
+		for i, p := range k.Missing {
+			out[i] = msg{child: p, text: "required field is missing"}
+		}
+		return out
+	case *kind.Type:
+		return []msg{{text: fmt.Sprintf("must be %s, got %s", strings.Join(k.Want, " or "), k.Got)}}
+	case *kind.Minimum:
+		return []msg{{text: fmt.Sprintf("must be ≥ %s, got %s", ratString(k.Want), ratString(k.Got))}}
+	case *kind.Maximum:
+		return []msg{{text: fmt.Sprintf("must be ≤ %s, got %s", ratString(k.Want), ratString(k.Got))}}
+	case *kind.Enum:
+		want := make([]string, len(k.Want))
+		for i, w := range k.Want {
+			want[i] = strconv.Quote(fmt.Sprint(w))
+		}
+		return []msg{{text: fmt.Sprintf("must be one of %s, got %q", strings.Join(want, ", "), fmt.Sprint(k.Got))}}
+	case *kind.Const:
+		return []msg{{text: fmt.Sprintf("must be %q, got %q", fmt.Sprint(k.Want), fmt.Sprint(k.Got))}}
+	case *kind.Pattern:
+		return []msg{{text: fmt.Sprintf("%q does not match %s", k.Got, k.Want)}}
+	case *kind.MinLength:
+		if k.Want == 1 {
+			return []msg{{text: "must not be empty"}}
+		}
+		return []msg{{text: fmt.Sprintf("must be at least %d characters", k.Want)}}
+	case *kind.MaxLength:
+		return []msg{{text: fmt.Sprintf("must be at most %d characters, got %d", k.Want, k.Got)}}
+	case *kind.OneOf:
+		if len(k.Subschemas) > 1 {
+			return []msg{{text: "sets more than one of the mutually exclusive fields"}}
+		}
+		return []msg{{text: alternatives(e)}}
+	case *kind.AnyOf:
+		return []msg{{text: alternatives(e)}}
+	}
+	return []msg{{text: e.ErrorKind.LocalizedString(printer)}}
+}
+
+// alternatives explains a failed oneOf/anyOf by the first branch's own leaf messages.
+func alternatives(e *jsonschema.ValidationError) string {
+	var texts []string
+	for _, c := range e.Causes {
+		var leaf field.List
+		collect(c, &leaf, map[string]bool{})
+		for _, l := range leaf {
+			texts = append(texts, strings.TrimPrefix(strings.TrimPrefix(l.Path, string(pathOf(e.InstanceLocation))), ".")+" "+l.Message)
+		}
+	}
+	sort.Strings(texts)
+	return "matches none of the accepted forms: " + strings.Join(uniq(texts), "; ")
+}
+
+func uniq(s []string) []string {
+	var out []string
+	for i, v := range s {
+		if i == 0 || v != s[i-1] {
+			out = append(out, strings.TrimSpace(v))
+		}
+	}
+	return out
+}
+
+func ratString(r *big.Rat) string {
+	if r == nil {
+		return "?"
+	}
+	if r.IsInt() {
+		return r.Num().String()
+	}
+	return r.FloatString(3)
+}

@@ -1,0 +1,168 @@
+package spec
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"sigs.k8s.io/kustomize/kyaml/kio"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/peruser-dev/peruser/api/v1alpha1"
+	"github.com/peruser-dev/peruser/field"
+	"github.com/peruser-dev/peruser/schema"
+)
+
+// Load reads and checks the Site in the file at path. Errors name the file and line.
+func Load(path string) (*v1alpha1.Site, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading site: %w", err)
+	}
+	return Parse(data, path)
+}
+
+// Parse checks the YAML document data, which came from source (a file name, or a
+// description such as "functionConfig"), and returns the defaulted Site.
+func Parse(data []byte, source string) (*v1alpha1.Site, error) {
+	nodes, err := (&kio.ByteReader{Reader: bytes.NewReader(data), OmitReaderAnnotations: true}).Read()
+	if err != nil {
+		return nil, field.List{{Source: source, Message: fmt.Sprintf("not valid YAML: %v", err)}}
+	}
+	switch len(nodes) {
+	case 0:
+		return nil, field.List{{Source: source, Message: "no Site document found"}}
+	case 1:
+	default:
+		return nil, field.List{{Source: source, Message: fmt.Sprintf("holds %d documents; a site file holds exactly one Site", len(nodes))}}
+	}
+	return FromNode(nodes[0], source)
+}
+
+// FromNode checks an already parsed Site document, such as a KRM functionConfig.
+func FromNode(node *yaml.RNode, source string) (*v1alpha1.Site, error) {
+	lines := lineIndex(node.YNode())
+	fail := func(errs field.List) error { return errs.WithSource(source, lines).Sorted() }
+
+	var raw any
+	if err := node.YNode().Decode(&raw); err != nil {
+		return nil, fail(field.List{{Message: fmt.Sprintf("cannot decode: %v", err)}})
+	}
+	js, err := json.Marshal(raw)
+	if err != nil {
+		return nil, fail(field.List{{Message: fmt.Sprintf("not representable as JSON (are all keys strings?): %v", err)}})
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(js))
+	if err != nil {
+		return nil, fail(field.List{{Message: err.Error()}})
+	}
+	sch, err := schema.CompileSite()
+	if err != nil {
+		return nil, err
+	}
+	if errs := sch.Validate(doc); len(errs) > 0 {
+		return nil, fail(errs)
+	}
+
+	var site v1alpha1.Site
+	dec := json.NewDecoder(bytes.NewReader(js))
+	dec.DisallowUnknownFields() // the schema already refuses them; this guards schema/type drift
+	if err := dec.Decode(&site); err != nil {
+		return nil, fail(field.List{{Message: fmt.Sprintf("decoding: %v", err)}})
+	}
+	site.Default()
+	if errs := site.Validate(); len(errs) > 0 {
+		return nil, fail(errs)
+	}
+	return &site, nil
+}
+
+// lineIndex returns a function that finds the line of a field path in the document,
+// falling back to the nearest ancestor that exists (a missing field is reported at
+// its parent's line).
+func lineIndex(root *yaml.Node) func(path string) int {
+	return func(path string) int {
+		n := root
+		if n == nil {
+			return 0
+		}
+		line := n.Line
+		for _, tok := range splitPath(path) {
+			next, keyLine := step(n, tok)
+			if next == nil {
+				return line
+			}
+			if keyLine > 0 {
+				line = keyLine
+			} else {
+				line = next.Line
+			}
+			n = next
+		}
+		return line
+	}
+}
+
+// step descends one path token; for a mapping it also returns the key's line, which
+// is where an editor should jump.
+func step(n *yaml.Node, tok string) (*yaml.Node, int) {
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == tok {
+				return n.Content[i+1], n.Content[i].Line
+			}
+		}
+	case yaml.SequenceNode:
+		if i, err := strconv.Atoi(tok); err == nil && i >= 0 && i < len(n.Content) {
+			return n.Content[i], 0
+		}
+	}
+	return nil, 0
+}
+
+// splitPath splits a field.Path string: spec.users[2].uid, labels["a/b"].
+func splitPath(p string) []string {
+	var toks []string
+	for len(p) > 0 {
+		switch p[0] {
+		case '.':
+			p = p[1:]
+		case '[':
+			end := strings.IndexByte(p, ']')
+			if end < 0 {
+				return toks
+			}
+			inner := p[1:end]
+			if strings.HasPrefix(inner, "\"") {
+				// A quoted key may itself hold ']': find the closing quote.
+				if q, err := strconv.QuotedPrefix(p[1:]); err == nil {
+					s, _ := strconv.Unquote(q)
+					toks = append(toks, s)
+					p = p[1+len(q):]
+					if strings.HasPrefix(p, "]") {
+						p = p[1:]
+					}
+					continue
+				}
+			}
+			toks = append(toks, inner)
+			p = p[end+1:]
+		default:
+			end := strings.IndexAny(p, ".[")
+			if end < 0 {
+				end = len(p)
+			}
+			toks = append(toks, p[:end])
+			p = p[end:]
+		}
+	}
+	return toks
+}
