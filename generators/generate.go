@@ -42,8 +42,18 @@ func Generate(site *v1alpha1.Site, users []identity.User, in Inputs) ([]*yaml.RN
 	if err != nil {
 		return nil, err
 	}
+	if err := g.checkStorage(users); err != nil { // storage.go
+		return nil, err
+	}
+	configMaps, err := g.ldapConfigMaps(users) // ldapconfigmaps.go
+	if err != nil {
+		return nil, err
+	}
 	out := make([]*yaml.RNode, 0, len(users)*g.perUserCount+8)
 	for _, n := range g.siteWide(users) {
+		out = append(out, yaml.NewRNode(n))
+	}
+	for _, n := range configMaps {
 		out = append(out, yaml.NewRNode(n))
 	}
 	for _, u := range users {
@@ -85,10 +95,15 @@ func newGenerator(site *v1alpha1.Site, in Inputs) (*generator, error) {
 func (g *generator) siteWide(_ []identity.User) []*yaml.Node {
 	var out []*yaml.Node
 	out = append(out, g.clusterRoles()...)
+	out = append(out, g.jobPodReaperClusterRoles()...) // reapers.go
+	out = append(out, g.admissionPolicy()...)          // admission.go
 	return out
 }
 
-// perUser are one user's objects, in this fixed order.
+// perUser are one user's objects, in this fixed kind order: Namespace, ServiceAccount,
+// Secret, RoleBindings (user, initializer, job-pod-reaper), NetworkPolicies,
+// ResourceQuota, LimitRange, PersistentVolumeClaim, PersistentVolume, Ingress. Objects
+// a site does not configure are left out; the order of the others never changes.
 func (g *generator) perUser(u identity.User) []*yaml.Node {
 	out := make([]*yaml.Node, 0, g.perUserCount)
 	out = append(out, g.namespace(u))
@@ -97,8 +112,11 @@ func (g *generator) perUser(u identity.User) []*yaml.Node {
 		out = append(out, s)
 	}
 	out = append(out, g.roleBindings(u)...)
+	out = append(out, g.jobPodReaperRoleBinding(u)...) // reapers.go
 	out = append(out, g.networkPolicies(u)...)
 	out = append(out, g.quota(u)...)
+	out = append(out, g.storage(u)...) // storage.go: PersistentVolumeClaim, PersistentVolume
+	out = append(out, g.ingress(u)...) // ingress.go
 	return out
 }
 

@@ -39,5 +39,6 @@ func (g *generator) namespace(u identity.User) *yaml.Node {
 	annotations[AnnotationUID] = strconv.FormatInt(u.UID, 10)
 	annotations[AnnotationGID] = strconv.FormatInt(u.GID, 10)
 	annotations[AnnotationSupplementalGIDs] = formatGIDs(u.SupplementalGIDs())
+	annotations = g.protectData(annotations) // lifecycle.go: never pruned by GitOps
 	return object("v1", "Namespace", meta(u.Namespace, "", labels, annotations))
 }

@@ -31,6 +31,18 @@ Usage:
   krm-fn                    run as a KRM function: ResourceList on stdin, objects on stdout
                             (kustomize build --enable-alpha-plugins --enable-exec)
   krm-fn render SITE.yaml   print the rendered objects as a YAML stream
+  krm-fn render --live SITE.yaml
+                            the same, querying spec.directory even when its snapshot
+                            file exists (also PERUSER_DIRECTORY_LIVE=1)
+  krm-fn snapshot SITE.yaml print the users spec.directory resolves to, as a
+                            DirectorySnapshot for spec.directory.snapshot
+  krm-fn values CHART SITE.yaml
+                            print Helm values matching the site for CHART: job-pod-reaper
+                            or k8-namespace-reaper (OSC's charts)
+  krm-fn ood-cluster [--strict] SITE.yaml
+                            print Open OnDemand's clusters.d file for its Kubernetes
+                            adapter; warns (--strict: fails) for users OOD cannot address
+  krm-fn install DIR        copy this executable into DIR (for an Argo CD init container)
   krm-fn help               print this help
 
 Relative file paths in the Site are read from the working directory (kustomize sets
@@ -70,10 +82,23 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	switch args[0] {
 	case "render":
-		if len(args) != 2 {
-			return usageError{"render takes exactly one argument: the site file"}
+		path, live, err := parseRenderArgs(args[1:]) // snapshot.go
+		if err != nil {
+			return err
 		}
-		return runRender(ctx, args[1], stdout, env)
+		env.Live = env.Live || live
+		return runRender(ctx, path, stdout, env)
+	case "snapshot":
+		return runSnapshot(ctx, args[1:], stdout, stderr, env) // snapshot.go
+	case "install":
+		if len(args) != 2 {
+			return usageError{"install takes exactly one argument: the directory to copy krm-fn into"}
+		}
+		return runInstall(args[1], stdout)
+	case "values":
+		return runValues(args[1:], stdout) // features.go
+	case "ood-cluster":
+		return runOODCluster(ctx, args[1:], stdout, stderr, env) // features.go
 	case "help", "-h", "--help":
 		_, err := io.WriteString(stdout, usage)
 		return err
@@ -82,13 +107,13 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 }
 
 func runRender(ctx context.Context, path string, stdout io.Writer, env render.Env) error {
-	site, err := spec.Load(path)
+	doc, err := spec.LoadDocument(path)
 	if err != nil {
 		return err
 	}
-	objs, err := render.Site(ctx, site, env)
+	objs, err := render.Site(ctx, doc.Site, env)
 	if err != nil {
-		return withSource(err, path)
+		return doc.Errors(err)
 	}
 	return render.Write(stdout, objs)
 }
@@ -130,13 +155,13 @@ func processResourceList(ctx context.Context, rl *framework.ResourceList, env re
 	}
 	clean := fc.Copy()
 	stripConfigAnnotations(clean)
-	site, err := spec.FromNode(clean, source)
+	doc, err := spec.NodeDocument(clean, source)
 	if err != nil {
 		return err
 	}
-	objs, err := render.Site(ctx, site, env)
+	objs, err := render.Site(ctx, doc.Site, env)
 	if err != nil {
-		return withSource(err, source)
+		return doc.Errors(err)
 	}
 	kept := rl.Items[:0]
 	for _, it := range rl.Items {
@@ -174,15 +199,6 @@ func stripConfigAnnotations(n *yaml.RNode) {
 		}
 	}
 	_ = n.SetAnnotations(a)
-}
-
-// withSource adds the site's source to field errors that lack one.
-func withSource(err error, source string) error {
-	var l field.List
-	if errors.As(err, &l) {
-		return l.WithSource(source, nil)
-	}
-	return fmt.Errorf("%s: %w", source, err)
 }
 
 func reportError(w io.Writer, err error) {

@@ -30,6 +30,9 @@ type Env struct {
 	Getenv func(string) string
 	// Stderr receives warnings.
 	Stderr io.Writer
+	// Live queries spec.directory's server even when its snapshot file exists
+	// (`krm-fn render --live`; PERUSER_DIRECTORY_LIVE=1 does the same).
+	Live bool
 }
 
 // OSEnv is the process's own environment, relative to its working directory.
@@ -44,7 +47,7 @@ func Site(ctx context.Context, site *v1alpha1.Site, env Env) ([]*yaml.RNode, err
 	if err != nil {
 		return nil, err
 	}
-	users, err := resolve.Users(ctx, site, resolve.Options{Stderr: env.Stderr})
+	users, err := resolve.Users(ctx, site, resolve.Options{Stderr: env.Stderr, Dir: env.Dir, Getenv: env.Getenv, Live: env.Live})
 	if err != nil {
 		return nil, err
 	}

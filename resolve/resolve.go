@@ -9,9 +9,9 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"strings"
 
 	"github.com/peruser-dev/peruser/api/v1alpha1"
+	"github.com/peruser-dev/peruser/directory"
 	"github.com/peruser-dev/peruser/field"
 	"github.com/peruser-dev/peruser/identity"
 	"github.com/peruser-dev/peruser/naming"
@@ -21,6 +21,15 @@ import (
 type Options struct {
 	// Stderr receives warnings (e.g. skipped directory records). Nil discards them.
 	Stderr io.Writer
+	// Dir and Getenv are what spec.directory may read: relative paths (caFile,
+	// bindPasswordFile, snapshot) and environment variables (bindPasswordEnv).
+	Dir    string
+	Getenv func(string) string
+	// Live queries the directory even when its snapshot file exists.
+	Live bool
+	// DirectoryData, when set, is used instead of loading spec.directory's users
+	// (`krm-fn snapshot` checks the data it is about to write this way).
+	DirectoryData *directory.Snapshot
 }
 
 // Users resolves every user of site. It never returns a partial list: any problem
@@ -28,6 +37,9 @@ type Options struct {
 func Users(ctx context.Context, site *v1alpha1.Site, opts Options) ([]identity.User, error) {
 	users, origins, err := collect(ctx, site, opts)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkMerged(site, users, origins); err != nil {
 		return nil, err
 	}
 	if err := assignNamespaces(site, users, origins); err != nil {
@@ -42,14 +54,14 @@ func Users(ctx context.Context, site *v1alpha1.Site, opts Options) ([]identity.U
 
 // collect gathers users from every source; origins[i] says where users[i] came from,
 // for error messages ("spec.users[3]", "directory").
-func collect(_ context.Context, site *v1alpha1.Site, _ Options) ([]identity.User, []string, error) {
+func collect(ctx context.Context, site *v1alpha1.Site, opts Options) ([]identity.User, []string, error) {
 	users := make([]identity.User, 0, len(site.Spec.Users))
 	origins := make([]string, 0, len(site.Spec.Users))
 	for i, u := range site.Spec.Users {
 		users = append(users, FromSpec(u))
 		origins = append(origins, fmt.Sprintf("spec.users[%d]", i))
 	}
-	return users, origins, nil
+	return withDirectory(ctx, site, opts, users, origins)
 }
 
 // FromSpec converts an inline user.
@@ -88,15 +100,16 @@ func assignNamespaces(site *v1alpha1.Site, users []identity.User, origins []stri
 	if len(conflicts) > 0 {
 		errs := make(field.List, 0, len(conflicts))
 		for _, c := range conflicts {
-			where := make([]string, len(c.Users))
-			for i, u := range c.Users {
-				where[i] = originOf[u]
+			if c.Reserved {
+				errs = append(errs, field.Errorf(originOf[c.Users[0]], "%s", c.Error()))
+				continue
 			}
-			if !c.Reserved && c.Users[0] == c.Users[1] {
-				// Same raw name twice: say where the second one is.
-				where = []string{origins[indexOfSecond(names, c.Users[0])]}
+			// Report at the second user, naming where the first one is.
+			second := originOf[c.Users[1]]
+			if c.Users[0] == c.Users[1] {
+				second = origins[indexOfSecond(names, c.Users[0])]
 			}
-			errs = append(errs, field.Errorf(strings.Join(uniqueStrings(where), ", "), "%s", c.Error()))
+			errs = append(errs, field.Errorf(second, "%s (the first is %s)", c.Error(), originOf[c.Users[0]]))
 		}
 		return errs
 	}
@@ -118,18 +131,6 @@ func indexOfSecond(names []string, n string) int {
 		}
 	}
 	return 0
-}
-
-func uniqueStrings(s []string) []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, v := range s {
-		if !seen[v] {
-			seen[v] = true
-			out = append(out, v)
-		}
-	}
-	return out
 }
 
 // PickProfile returns the profile for u: the one it names; else the first profile, in

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -120,6 +121,9 @@ type msg struct{ child, text string }
 
 // describe words the common failures the way an administrator reads them.
 func describe(e *jsonschema.ValidationError) []msg {
+	if text, ok := customMessage(e); ok {
+		return []msg{{text: text}}
+	}
 	switch k := e.ErrorKind.(type) {
 	case *kind.AdditionalProperties:
 		props := append([]string(nil), k.Properties...)
@@ -150,6 +154,9 @@ func describe(e *jsonschema.ValidationError) []msg {
 	case *kind.Const:
 		return []msg{{text: fmt.Sprintf("must be %q, got %q", fmt.Sprint(k.Want), fmt.Sprint(k.Got))}}
 	case *kind.Pattern:
+		if name, ok := patternNames[k.Want]; ok {
+			return []msg{{text: fmt.Sprintf("%q is not %s", k.Got, name)}}
+		}
 		return []msg{{text: fmt.Sprintf("%q does not match %s", k.Got, k.Want)}}
 	case *kind.MinLength:
 		if k.Want == 1 {
@@ -169,28 +176,43 @@ func describe(e *jsonschema.ValidationError) []msg {
 	return []msg{{text: e.ErrorKind.LocalizedString(printer)}}
 }
 
-// alternatives explains a failed oneOf/anyOf by the first branch's own leaf messages.
+// patternNames words the schema's shared patterns, so that a user reads "is not a
+// Kubernetes quantity" instead of a regular expression.
+var patternNames = map[string]string{
+	`^[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+|[KMGTPE]i|[mkMGTPE])?$`: "a Kubernetes quantity (such as 500m, 4, 1.5, 8Gi)",
+	`^[0-9a-fA-F:.]+/[0-9]{1,3}$`:                                       "a CIDR (such as 10.20.0.0/16)",
+	`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`:                                   "a DNS-1123 label (lowercase letters, digits and '-', starting and ending with a letter or digit)",
+	`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`: "a DNS-1123 name (lowercase letters, digits, '-' and '.')",
+	`^([a-z0-9][-a-z0-9]*)?$`:                                           "a namespace prefix (lowercase letters, digits and '-', starting with a letter or digit)",
+	`^[A-Za-z_][A-Za-z0-9_]*$`:                                          "an environment variable name",
+}
+
+// alternatives explains a failed oneOf/anyOf. A branch that failed only because the
+// value has another type (a number branch for a string value) is noise and is left
+// out; what remains are the reasons the fitting branch failed.
 func alternatives(e *jsonschema.ValidationError) string {
-	var texts []string
+	var fitting, typeOnly []string
 	for _, c := range e.Causes {
 		var leaf field.List
 		collect(c, &leaf, map[string]bool{})
+		onlyType := len(c.Causes) == 0
+		if _, ok := c.ErrorKind.(*kind.Type); ok && onlyType {
+			for _, l := range leaf {
+				typeOnly = append(typeOnly, l.Message)
+			}
+			continue
+		}
+		base := string(pathOf(e.InstanceLocation))
 		for _, l := range leaf {
-			texts = append(texts, strings.TrimPrefix(strings.TrimPrefix(l.Path, string(pathOf(e.InstanceLocation))), ".")+" "+l.Message)
+			rel := strings.TrimPrefix(strings.TrimPrefix(l.Path, base), ".")
+			fitting = append(fitting, strings.TrimSpace(rel+" "+l.Message))
 		}
 	}
-	sort.Strings(texts)
-	return "matches none of the accepted forms: " + strings.Join(uniq(texts), "; ")
-}
-
-func uniq(s []string) []string {
-	var out []string
-	for i, v := range s {
-		if i == 0 || v != s[i-1] {
-			out = append(out, strings.TrimSpace(v))
-		}
+	if len(fitting) == 0 {
+		fitting = typeOnly
 	}
-	return out
+	sort.Strings(fitting)
+	return strings.Join(slices.Compact(fitting), "; ")
 }
 
 func ratString(r *big.Rat) string {

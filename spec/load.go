@@ -3,6 +3,7 @@ package spec
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -17,18 +18,55 @@ import (
 	"github.com/peruser-dev/peruser/schema"
 )
 
+// Document is a loaded Site with what later stages need to report errors well.
+type Document struct {
+	Site *v1alpha1.Site
+	// Source is the file (or other origin) the Site came from.
+	Source string
+	// Line maps a field path to its line in Source (0 when unknown).
+	Line func(path string) int
+}
+
+// Errors attaches the document's source and lines to field errors found after loading
+// (by resolution or generation), so that they point at the line at fault too.
+func (d *Document) Errors(err error) error {
+	var l field.List
+	if errors.As(err, &l) {
+		return l.WithSource(d.Source, d.Line).Sorted()
+	}
+	return fmt.Errorf("%s: %w", d.Source, err)
+}
+
 // Load reads and checks the Site in the file at path. Errors name the file and line.
 func Load(path string) (*v1alpha1.Site, error) {
+	d, err := LoadDocument(path)
+	if err != nil {
+		return nil, err
+	}
+	return d.Site, nil
+}
+
+// LoadDocument is Load, keeping the source and line index for later error reports.
+func LoadDocument(path string) (*Document, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading site: %w", err)
 	}
-	return Parse(data, path)
+	return ParseDocument(data, path)
 }
 
 // Parse checks the YAML document data, which came from source (a file name, or a
 // description such as "functionConfig"), and returns the defaulted Site.
 func Parse(data []byte, source string) (*v1alpha1.Site, error) {
+	d, err := ParseDocument(data, source)
+	if err != nil {
+		return nil, err
+	}
+	return d.Site, nil
+}
+
+// ParseDocument is Parse, keeping the source and line index.
+func ParseDocument(data []byte, source string) (*Document, error) {
 	nodes, err := (&kio.ByteReader{Reader: bytes.NewReader(data), OmitReaderAnnotations: true}).Read()
 	if err != nil {
 		return nil, field.List{{Source: source, Message: fmt.Sprintf("not valid YAML: %v", err)}}
@@ -40,11 +78,20 @@ func Parse(data []byte, source string) (*v1alpha1.Site, error) {
 	default:
 		return nil, field.List{{Source: source, Message: fmt.Sprintf("holds %d documents; a site file holds exactly one Site", len(nodes))}}
 	}
-	return FromNode(nodes[0], source)
+	return NodeDocument(nodes[0], source)
 }
 
 // FromNode checks an already parsed Site document, such as a KRM functionConfig.
 func FromNode(node *yaml.RNode, source string) (*v1alpha1.Site, error) {
+	d, err := NodeDocument(node, source)
+	if err != nil {
+		return nil, err
+	}
+	return d.Site, nil
+}
+
+// NodeDocument is FromNode, keeping the source and line index.
+func NodeDocument(node *yaml.RNode, source string) (*Document, error) {
 	lines := lineIndex(node.YNode())
 	fail := func(errs field.List) error { return errs.WithSource(source, lines).Sorted() }
 
@@ -78,7 +125,7 @@ func FromNode(node *yaml.RNode, source string) (*v1alpha1.Site, error) {
 	if errs := site.Validate(); len(errs) > 0 {
 		return nil, fail(errs)
 	}
-	return &site, nil
+	return &Document{Site: &site, Source: source, Line: lines}, nil
 }
 
 // lineIndex returns a function that finds the line of a field path in the document,

@@ -30,6 +30,9 @@ func (s *Site) Default() {
 	if r.ServiceAccountClusterRole == "" {
 		r.ServiceAccountClusterRole = DefaultServiceAccountClusterRole
 	}
+	if d := s.Spec.Directory; d != nil {
+		d.Default()
+	}
 	if reg := s.Spec.Registry; reg != nil && reg.SecretName == "" {
 		reg.SecretName = DefaultRegistrySecretName
 	}
@@ -40,6 +43,7 @@ func (s *Site) Default() {
 	if jpr.ServiceAccount == "" {
 		jpr.ServiceAccount = DefaultJobPodReaperSA
 	}
+	s.defaultFeatures() // features.go
 }
 
 func ptr[T any](v T) *T { return &v }

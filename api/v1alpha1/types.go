@@ -46,6 +46,8 @@ type SiteSpec struct {
 	Storage       *Storage           `json:"storage,omitempty"`
 	Reapers       Reapers            `json:"reapers,omitempty"`
 	Admission     Admission          `json:"admission,omitempty"`
+	Lifecycle     Lifecycle          `json:"lifecycle,omitempty"`
+	OpenOnDemand  *OpenOnDemand      `json:"openOnDemand,omitempty"`
 }
 
 // NamespaceSpec says how each user's namespace is named and labelled.
@@ -94,6 +96,10 @@ type Profile struct {
 	Groups []string  `json:"groups,omitempty"`
 	Quota  Resources `json:"quota,omitempty"`
 	Limits *Limits   `json:"limits,omitempty"`
+	// Ingress and Storage override the site's per-user ingress backend and volume
+	// capacity for this profile's users (features.go).
+	Ingress *ProfileIngress `json:"ingress,omitempty"`
+	Storage *ProfileStorage `json:"storage,omitempty"`
 }
 
 // Limits is the container LimitRange of a profile.
@@ -152,87 +158,8 @@ type Registry struct {
 	DockerConfigJSONEnv string `json:"dockerConfigJSONEnv,omitempty"`
 }
 
-// Directory resolves users from LDAP.
-type Directory struct {
-	URL                string          `json:"url,omitempty"`
-	StartTLS           bool            `json:"startTLS,omitempty"`
-	CAFile             string          `json:"caFile,omitempty"`
-	InsecureSkipVerify bool            `json:"insecureSkipVerify,omitempty"`
-	BindDN             string          `json:"bindDN,omitempty"`
-	BindPasswordEnv    string          `json:"bindPasswordEnv,omitempty"`
-	BindPasswordFile   string          `json:"bindPasswordFile,omitempty"`
-	Users              DirectorySearch `json:"users,omitempty"`
-	Groups             DirectorySearch `json:"groups,omitempty"`
-	MemberScheme       string          `json:"memberScheme,omitempty"`
-	Attributes         Attributes      `json:"attributes,omitempty"`
-	PageSize           int             `json:"pageSize,omitempty"`
-	Snapshot           string          `json:"snapshot,omitempty"`
-	MinUsers           int             `json:"minUsers,omitempty"`
-}
+// Directory, DirectorySearch, UserSearch and Attributes are in directory.go.
 
-// DirectorySearch is one LDAP search.
-type DirectorySearch struct {
-	BaseDN string `json:"baseDN,omitempty"`
-	Filter string `json:"filter,omitempty"`
-}
+// Ingress, Storage, Reapers, Admission, Lifecycle and OpenOnDemand are in features.go.
 
-// Attributes names the LDAP attributes read.
-type Attributes struct {
-	Name      string `json:"name,omitempty"`
-	UID       string `json:"uid,omitempty"`
-	GID       string `json:"gid,omitempty"`
-	GroupName string `json:"groupName,omitempty"`
-	GroupGID  string `json:"groupGID,omitempty"`
-}
-
-// Ingress gives each user a host under the site's domain.
-type Ingress struct {
-	Domain        string            `json:"domain,omitempty"`
-	ClassName     string            `json:"className,omitempty"`
-	TLSSecretName string            `json:"tlsSecretName,omitempty"`
-	SourceRanges  []string          `json:"sourceRanges,omitempty"`
-	Annotations   map[string]string `json:"annotations,omitempty"`
-}
-
-// Storage gives each user an NFS volume.
-type Storage struct {
-	NFS      *NFS     `json:"nfs,omitempty"`
-	Capacity Quantity `json:"capacity,omitempty"`
-}
-
-// NFS is an NFS export; Path is a template.
-type NFS struct {
-	Server string `json:"server,omitempty"`
-	Path   string `json:"path,omitempty"`
-}
-
-// Reapers configures the pod and namespace reapers.
-type Reapers struct {
-	JobPodReaper    JobPodReaper    `json:"jobPodReaper,omitempty"`
-	NamespaceReaper NamespaceReaper `json:"namespaceReaper,omitempty"`
-}
-
-// JobPodReaper is OSC's job-pod-reaper.
-type JobPodReaper struct {
-	Enabled        bool   `json:"enabled,omitempty"`
-	Namespace      string `json:"namespace,omitempty"`
-	ServiceAccount string `json:"serviceAccount,omitempty"`
-}
-
-// NamespaceReaper is OSC's k8-namespace-reaper.
-type NamespaceReaper struct {
-	Enabled           bool   `json:"enabled,omitempty"`
-	ReapAfter         string `json:"reapAfter,omitempty"`
-	LastUsedThreshold string `json:"lastUsedThreshold,omitempty"`
-}
-
-// Admission configures the policies that pin pods to the user's UID/GID.
-type Admission struct {
-	ValidatingAdmissionPolicy bool            `json:"validatingAdmissionPolicy,omitempty"`
-	LDAPConfigMaps            *LDAPConfigMaps `json:"ldapConfigMaps,omitempty"`
-}
-
-// LDAPConfigMaps emits k8-ldap-configmap-compatible ConfigMaps.
-type LDAPConfigMaps struct {
-	Namespace string `json:"namespace,omitempty"`
-}
+// LDAPConfigMaps is in directory.go.

@@ -22,6 +22,17 @@ func (s *Site) Validate() field.List {
 	errs = append(errs, validateMap(spec.Child("namespace").Child("annotations"), s.Spec.Namespace.Annotations, false)...)
 	errs = append(errs, s.validateUsers(spec.Child("users"))...)
 	errs = append(errs, s.validateProfiles(spec.Child("profiles"))...)
+	if d := s.Spec.Directory; d != nil {
+		errs = append(errs, d.Validate(spec.Child("directory"))...)
+	}
+	if c := s.Spec.Admission.LDAPConfigMaps; c != nil {
+		errs = append(errs, c.Validate(spec.Child("admission").Child("ldapConfigMaps"))...)
+	}
+	if r := s.Spec.Registry; r != nil && (r.DockerConfigJSONFile == "") == (r.DockerConfigJSONEnv == "") {
+		errs = append(errs, field.Errorf(spec.Child("registry").String(),
+			"set exactly one of dockerConfigJSONFile or dockerConfigJSONEnv (the pull secret is never written in the spec)"))
+	}
+	errs = append(errs, s.validateFeatures(spec)...) // features_validation.go
 	np := spec.Child("networkPolicy")
 	errs = append(errs, validateCIDRs(np.Child("allowCIDRs"), s.Spec.NetworkPolicy.AllowCIDRs)...)
 	errs = append(errs, validateCIDRs(np.Child("egress").Child("allowCIDRs"), s.Spec.NetworkPolicy.Egress.AllowCIDRs)...)
@@ -90,8 +101,14 @@ func (s *Site) validateProfiles(path field.Path) field.List {
 	for _, n := range names {
 		p := path.Key(n)
 		prof := s.Spec.Profiles[n]
+		errs = append(errs, validateQuantities(p.Child("quota"), prof.Quota)...)
 		if l := prof.Limits; l != nil {
-			errs = append(errs, validateMinMax(p.Child("limits"), l)...)
+			lp := p.Child("limits")
+			errs = append(errs, validateQuantities(lp.Child("defaultRequest"), l.DefaultRequest)...)
+			errs = append(errs, validateQuantities(lp.Child("default"), l.Default)...)
+			errs = append(errs, validateQuantities(lp.Child("max"), l.Max)...)
+			errs = append(errs, validateQuantities(lp.Child("min"), l.Min)...)
+			errs = append(errs, validateMinMax(lp, l)...)
 		}
 	}
 	return errs
@@ -118,6 +135,18 @@ func validateMinMax(p field.Path, l *Limits) field.List {
 			if err == nil && q.Cmp(max) > 0 {
 				errs = append(errs, field.Errorf(p.Child(pair.field).Key(name).String(), "%s is above max %s", v, l.Max[name]))
 			}
+		}
+	}
+	return errs
+}
+
+// validateQuantities parses every quantity with the apiserver's own rules; the schema's
+// pattern is only a first filter for editors.
+func validateQuantities(p field.Path, r Resources) field.List {
+	var errs field.List
+	for _, name := range sortedKeys(r) {
+		if _, err := ParseQuantity(r[name]); err != nil {
+			errs = append(errs, field.Errorf(p.Key(name).String(), "%v", err))
 		}
 	}
 	return errs

@@ -21,7 +21,7 @@ done
 
 cd "$here"
 # One go build for the three commands, so the packages they share compile once.
-CGO_ENABLED=0 go build -ldflags "$ldflags" -o "$out/" \
+CGO_ENABLED=0 "${GO:-go}" build -ldflags "$ldflags" -o "$out/" \
   k8s.io/kubernetes/cmd/kube-apiserver \
   k8s.io/kubernetes/cmd/kubectl \
   ./cmd/etcd

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -119,4 +120,21 @@ func SortedList(s sets.Set[string]) []string {
 	l := s.UnsortedList()
 	sort.Strings(l)
 	return l
+}
+
+// ExpectAccess waits until the authorizer answers want for s and a, as RBAC reads bindings
+// from an informer and may lag a just-applied change by a moment; it returns the last answer.
+func (c *Cluster) ExpectAccess(ctx context.Context, s Subject, a Access, want bool) (bool, error) {
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		got, err := c.Allowed(ctx, s, a)
+		if err != nil || got == want || time.Now().After(deadline) {
+			return got, err
+		}
+		select {
+		case <-ctx.Done():
+			return got, nil
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }

@@ -77,7 +77,8 @@ func StartLocal(opts LocalOptions) (*Cluster, error) {
 		_ = os.RemoveAll(dir)
 		return nil, err
 	}
-	etcd := env.ControlPlane.GetEtcd()
+	etcd := &envtest.Etcd{}
+	env.ControlPlane.Etcd = etcd
 	etcd.Out, etcd.Err = opts.Output, opts.Output
 	etcd.URL = &url.URL{Scheme: "http", Host: net.JoinHostPort(loopback, ports[0])}
 	etcd.Configure().Set("listen-peer-urls", "http://"+net.JoinHostPort(loopback, ports[1]))
@@ -106,11 +107,9 @@ func StartLocal(opts LocalOptions) (*Cluster, error) {
 	c := &Cluster{Local: true, env: env, dir: dir, Kubectl: filepath.Join(opts.AssetsDir, "kubectl")}
 	// A panic or a `go test -timeout` ends this process without running Stop; the guard then
 	// stops the control plane in the right order.
-	if guard, err := startGuard(); err != nil {
+	if c.guard, err = startGuard(dir, etcd.DataDir, api.CertDir); err != nil {
 		_ = c.Stop()
 		return nil, err
-	} else {
-		c.guard = guard
 	}
 	c.Kubeconfig = filepath.Join(dir, "kubeconfig")
 	if err := os.WriteFile(c.Kubeconfig, env.KubeConfig, 0o600); err != nil {
@@ -197,14 +196,15 @@ func (c *Cluster) RunKubectl(ctx context.Context, stdin []byte, args ...string) 
 }
 
 // startGuard starts a watchdog shell that waits for this process to end and then stops the
-// control plane's processes by PID, kube-apiserver before etcd. Stop kills it first.
-func startGuard() (*exec.Cmd, error) {
+// control plane's processes by PID, kube-apiserver before etcd, and removes dirs. Stop kills
+// it first.
+func startGuard(dirs ...string) (*exec.Cmd, error) {
 	api, etcd, err := controlPlanePIDs()
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command("/bin/sh", "-c", guardScript, "guard",
-		strconv.Itoa(os.Getpid()), strconv.Itoa(api), strconv.Itoa(etcd))
+	args := []string{"-c", guardScript, "guard", strconv.Itoa(os.Getpid()), strconv.Itoa(api), strconv.Itoa(etcd)}
+	cmd := exec.Command("/bin/sh", append(args, dirs...)...)
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting the control plane guard: %w", err)
 	}
@@ -239,6 +239,7 @@ stop() {
 }
 while alive "$1"; do sleep 1; done
 stop "$2"; stop "$3"
+shift 3; rm -rf "$@"
 `
 
 // controlPlanePIDs finds this process's kube-apiserver and etcd children: envtest does not

@@ -155,3 +155,67 @@ func IsForbiddenBy(err error, marks ...string) bool {
 	}
 	return true
 }
+
+// Namespaced reports whether o's kind lives in a namespace.
+func (c *Cluster) Namespaced(o *unstructured.Unstructured) (bool, error) {
+	gvk := o.GroupVersionKind()
+	m, err := c.Mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	if err != nil {
+		return false, fmt.Errorf("mapping %s to a resource: %w", gvk, err)
+	}
+	return m.Scope.Name() == meta.RESTScopeNameNamespace, nil
+}
+
+// podTemplatePaths says where each built-in workload kind keeps its pod template.
+var podTemplatePaths = map[string][]string{
+	"Deployment":            {"spec", "template"},
+	"ReplicaSet":            {"spec", "template"},
+	"ReplicationController": {"spec", "template"},
+	"StatefulSet":           {"spec", "template"},
+	"DaemonSet":             {"spec", "template"},
+	"Job":                   {"spec", "template"},
+	"CronJob":               {"spec", "jobTemplate", "spec", "template"},
+}
+
+// PodsOf returns the pods that o would run, as Pod objects in namespace: o itself when it is
+// a Pod, one Pod per pod template for a workload, none otherwise. Pod Security Admission
+// enforces on pods only (it merely warns on workloads), so these are what it must judge.
+func PodsOf(o *unstructured.Unstructured, namespace string) []*unstructured.Unstructured {
+	var spec map[string]any
+	var labels map[string]any
+	switch path, ok := podTemplatePaths[o.GetKind()]; {
+	case o.GetKind() == "Pod":
+		spec, _, _ = unstructured.NestedMap(o.Object, "spec")
+		labels, _, _ = unstructured.NestedMap(o.Object, "metadata", "labels")
+	case ok:
+		spec, _, _ = unstructured.NestedMap(o.Object, append(path, "spec")...)
+		labels, _, _ = unstructured.NestedMap(o.Object, append(path, "metadata", "labels")...)
+	default:
+		return nil
+	}
+	if spec == nil {
+		return nil
+	}
+	// The workload's ServiceAccount is only dry-run created, and a cluster running the
+	// ServiceAccount admission plugin rejects pods naming a missing one: run as default.
+	delete(spec, "serviceAccountName")
+	delete(spec, "serviceAccount")
+	pod := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "v1",
+		"kind":       "Pod",
+		"metadata":   map[string]any{"name": strings.ToLower(o.GetKind()) + "-" + o.GetName(), "namespace": namespace},
+		"spec":       spec,
+	}}
+	if labels != nil {
+		pod.SetLabels(toStringMap(labels))
+	}
+	return []*unstructured.Unstructured{pod}
+}
+
+func toStringMap(m map[string]any) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = fmt.Sprint(v)
+	}
+	return out
+}

@@ -1,0 +1,187 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/peruser-dev/peruser/api/v1alpha1"
+)
+
+var errHelp = errors.New("help requested")
+
+// config is the command line: a Hardening spec built from --config (if any) with the
+// flags laid over it.
+type config struct {
+	spec v1alpha1.HardeningSpec
+	// file is the --config file; relative site paths are read from its directory.
+	file    string
+	verbose bool
+}
+
+const usage = `Usage: post-renderer [flags] < manifests.yaml > hardened.yaml
+       post-renderer krm            (KRM transformer; also when run without arguments)
+
+Hardens every pod template in a YAML stream to run as one user and pass the Pod
+Security Standards "restricted" level. See docs/post-renderer.md.
+
+Identity (one of):
+  --uid N --gid N [--supplemental-groups G,...]
+  --site SITE.yaml --user NAME | --namespace NS
+  --config HARDENING.yaml      a peruser.dev/v1alpha1 Hardening; flags override it
+
+Flags:
+`
+
+func parseFlags(args []string, stderr io.Writer) (*config, error) {
+	c := &config{}
+	var (
+		spec                                   v1alpha1.HardeningSpec
+		uid, gid                               int64
+		groups                                 int64List
+		labels                                 keyValues
+		pullSecrets, hostPaths, volumeTypes    stringList
+		rewrites                               keyValues
+		templatePaths                          keyValues
+		verify                                 = true
+		site, user, namespace, lifetime, file string
+	)
+	fs := flag.NewFlagSet("post-renderer", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fs.PrintDefaults()
+	}
+	fs.Int64Var(&uid, "uid", 0, "user ID every pod runs as (never 0)")
+	fs.Int64Var(&gid, "gid", 0, "group ID every pod runs as, also fsGroup (never 0)")
+	fs.Var(&groups, "supplemental-groups", "comma-separated supplemental GIDs (≥ 1000); repeatable")
+	fs.StringVar(&site, "site", "", "Site spec file to read the user from")
+	fs.StringVar(&user, "user", "", "username in the site (with --site)")
+	fs.StringVar(&namespace, "namespace", "", "user namespace in the site (with --site)")
+	fs.StringVar(&file, "config", "", "Hardening file (peruser.dev/v1alpha1); flags override its fields")
+	fs.StringVar(&lifetime, "lifetime", "", "pod.kubernetes.io/lifetime annotation for job-pod-reaper, e.g. 8h")
+	fs.Var(&labels, "label", "key=value label for pod templates and their objects; repeatable")
+	fs.Var(&pullSecrets, "image-pull-secret", "Secret name added to imagePullSecrets; repeatable")
+	fs.Var(&rewrites, "registry-rewrite", "from=to image registry rewrite, e.g. docker.io=registry.example.edu/hub; repeatable")
+	fs.Var(&templatePaths, "pod-template-path", "Kind[.group]=path of pod templates in a custom resource, e.g. TFJob.kubeflow.org=spec.tfReplicaSpecs.*.template; repeatable")
+	fs.Var(&hostPaths, "allow-host-path", "allow hostPath volumes under this directory, e.g. /users/; repeatable")
+	fs.Var(&volumeTypes, "allow-volume-type", "allow this volume type although restricted forbids it, e.g. nfs; repeatable")
+	fs.BoolVar(&verify, "verify", true, "check hardened pods with Pod Security Admission (restricted, latest)")
+	fs.BoolVar(&c.verbose, "v", false, "report counts on stderr")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, errHelp
+		}
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q (the manifests are read from stdin)", fs.Arg(0))
+	}
+	if file != "" {
+		h, err := loadHardening(file)
+		if err != nil {
+			return nil, err
+		}
+		spec, c.file = h.Spec, file
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	id := &spec.Identity
+	if set["uid"] || set["gid"] || set["supplemental-groups"] || set["site"] || set["user"] || set["namespace"] {
+		// Identity flags replace an identity from the file altogether; given together,
+		// the two kinds are reported as a conflict by Validate.
+		*id = v1alpha1.HardeningIdentity{SupplementalGroups: groups, Site: site, User: user, Namespace: namespace}
+		if set["uid"] {
+			id.UID = &uid
+		}
+		if set["gid"] {
+			id.GID = &gid
+		}
+		if set["site"] {
+			c.file = "" // a site given by flag is relative to the working directory
+		}
+	}
+	if set["lifetime"] {
+		spec.Lifetime = lifetime
+	}
+	if set["label"] {
+		if spec.Labels == nil {
+			spec.Labels = map[string]string{}
+		}
+		for _, kv := range labels {
+			spec.Labels[kv.key] = kv.value
+		}
+	}
+	spec.ImagePullSecrets = append(spec.ImagePullSecrets, pullSecrets...)
+	for _, kv := range rewrites {
+		spec.RegistryRewrites = append(spec.RegistryRewrites, v1alpha1.RegistryRewrite{From: kv.key, To: kv.value})
+	}
+	for _, kv := range templatePaths {
+		kind, group, _ := strings.Cut(kv.key, ".")
+		spec.PodTemplatePaths = append(spec.PodTemplatePaths, v1alpha1.PodTemplatePath{Kind: kind, Group: group, Path: kv.value})
+	}
+	spec.Exceptions.HostPathPrefixes = append(spec.Exceptions.HostPathPrefixes, hostPaths...)
+	spec.Exceptions.VolumeTypes = append(spec.Exceptions.VolumeTypes, volumeTypes...)
+	if set["verify"] {
+		spec.Verify = &verify
+	}
+	c.spec = spec
+	return c, nil
+}
+
+// int64List is a repeatable comma-separated list of integers.
+type int64List []int64
+
+func (l *int64List) String() string { return fmt.Sprint([]int64(*l)) }
+
+func (l *int64List) Set(s string) error {
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		v, err := strconv.ParseInt(part, 10, 64)
+		if err != nil {
+			return fmt.Errorf("%q is not a number", part)
+		}
+		*l = append(*l, v)
+	}
+	return nil
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (l *stringList) String() string { return strings.Join(*l, ",") }
+func (l *stringList) Set(s string) error {
+	if s == "" {
+		return errors.New("must not be empty")
+	}
+	*l = append(*l, s)
+	return nil
+}
+
+type keyValue struct{ key, value string }
+
+// keyValues is a repeatable key=value flag.
+type keyValues []keyValue
+
+func (l *keyValues) String() string {
+	parts := make([]string, len(*l))
+	for i, kv := range *l {
+		parts[i] = kv.key + "=" + kv.value
+	}
+	return strings.Join(parts, ",")
+}
+
+func (l *keyValues) Set(s string) error {
+	k, v, ok := strings.Cut(s, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("%q is not key=value", s)
+	}
+	*l = append(*l, keyValue{k, v})
+	return nil
+}

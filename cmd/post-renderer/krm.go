@@ -1,0 +1,128 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+
+	"sigs.k8s.io/kustomize/kyaml/fn/framework"
+	"sigs.k8s.io/kustomize/kyaml/kio"
+	"sigs.k8s.io/kustomize/kyaml/kio/kioutil"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/peruser-dev/peruser/field"
+	"github.com/peruser-dev/peruser/harden"
+)
+
+// runKRM is the KRM transformer: a ResourceList on stdin whose functionConfig is a
+// Hardening; every item is hardened in place. This is how Argo CD users get the
+// post-renderer's effect: kustomize inflates the chart with helmCharts: and runs this
+// function from transformers:. kustomize does not show function results and a result
+// of error severity does not fail the build, so problems are returned as an error,
+// which makes the process exit non-zero with the message on stderr.
+func runKRM(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		fmt.Fprintf(stderr, "post-renderer krm: takes no arguments (the configuration is the ResourceList's functionConfig), got %q\n", args)
+		return exitUsage
+	}
+	p := framework.ResourceListProcessorFunc(func(rl *framework.ResourceList) error {
+		return hardenResourceList(ctx, rl, stderr)
+	})
+	// The writer buffers so that nothing reaches stdout when processing fails.
+	var out bytes.Buffer
+	rw := &kio.ByteReadWriter{Reader: stdin, Writer: &out, KeepReaderAnnotations: true}
+	if err := framework.Execute(p, rw); err != nil {
+		fmt.Fprintf(stderr, "post-renderer (KRM): %v\n", err)
+		var es harden.Errors
+		if errors.As(err, &es) {
+			return exitUnsafe
+		}
+		return exitUsage
+	}
+	if _, err := stdout.Write(out.Bytes()); err != nil {
+		fmt.Fprintf(stderr, "post-renderer (KRM): writing stdout: %v\n", err)
+		return exitUnsafe
+	}
+	return 0
+}
+
+func hardenResourceList(ctx context.Context, rl *framework.ResourceList, stderr io.Writer) error {
+	if rl.FunctionConfig == nil || rl.FunctionConfig.IsNilOrEmpty() {
+		return fmt.Errorf("functionConfig is missing: this transformer takes a peruser.dev/v1alpha1 Hardening")
+	}
+	hc, err := decodeHardening(rl.FunctionConfig)
+	if err != nil {
+		return inFunctionConfig(err)
+	}
+	// Exec functions run in the kustomization's directory, so a relative site path
+	// resolves next to the kustomization, as the user wrote it.
+	opts, err := optionsFor(ctx, hc.Spec, ".", stderr)
+	if err != nil {
+		return inFunctionConfig(err)
+	}
+	h, err := harden.New(opts)
+	if err != nil {
+		return inFunctionConfig(err)
+	}
+	var errs harden.Errors
+	for i, item := range rl.Items {
+		_, derrs := h.Object(item.YNode())
+		src := itemSource(item)
+		if src == "" {
+			src = fmt.Sprintf("items[%d]", i) // kustomize's helmCharts keeps no file name
+		}
+		for _, e := range derrs {
+			e.Document, e.Source = i+1, src
+		}
+		errs = append(errs, derrs...)
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+// inFunctionConfig names configuration errors as fields of the functionConfig.
+func inFunctionConfig(err error) error {
+	var l field.List
+	if !errors.As(err, &l) {
+		return fmt.Errorf("functionConfig: %w", err)
+	}
+	out := make(field.List, len(l))
+	for i, e := range l {
+		if e.Path != "" && !regexp.MustCompile(`^(spec|apiVersion|kind|metadata)\b`).MatchString(e.Path) {
+			e.Path = "spec." + e.Path
+		}
+		e.Source = "functionConfig"
+		out[i] = e
+	}
+	return out
+}
+
+var sourceRE = regexp.MustCompile(`(?m)^#\s*Source:\s*(\S.*?)\s*$`)
+
+// itemSource names the file an item came from: the "# Source:" comment helm template
+// writes (kustomize's helmCharts keeps it as a head comment), else kustomize's path
+// annotation.
+func itemSource(item *yaml.RNode) string {
+	n := item.YNode()
+	comments := n.HeadComment
+	if n.Kind == yaml.MappingNode && len(n.Content) > 0 {
+		comments += "\n" + n.Content[0].HeadComment
+	}
+	if m := sourceRE.FindStringSubmatch(comments); m != nil {
+		return m[1]
+	}
+	path, _, _ := kioutil.GetFileAnnotations(item)
+	return path
+}
+
+// isResourceList reports whether a stream is a KRM ResourceList.
+func isResourceList(in []byte) bool {
+	return resourceListRE.Match(in) && bytes.Contains(in, []byte("config.kubernetes.io/v1"))
+}
+
+var resourceListRE = regexp.MustCompile(`(?m)^kind:\s*ResourceList\s*$`)

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/kustomize/kyaml/kio"
+)
+
+const resourceList = `apiVersion: config.kubernetes.io/v1
+kind: ResourceList
+items:
+- apiVersion: v1
+  kind: ConfigMap
+  metadata:
+    name: plain
+    annotations:
+      config.kubernetes.io/index: '0'
+      internal.config.kubernetes.io/index: '0'
+  data: {a: b}
+- apiVersion: apps/v1
+  kind: Deployment
+  metadata:
+    name: web
+    annotations:
+      config.kubernetes.io/index: '1'
+      internal.config.kubernetes.io/index: '1'
+  spec:
+    template:
+      spec:
+        containers:
+        - name: web
+          image: nginx
+%s
+functionConfig:
+%s
+`
+
+const hardeningConfig = `  apiVersion: peruser.dev/v1alpha1
+  kind: Hardening
+  metadata: {name: harden}
+  spec:
+    identity: {uid: 20001, gid: 20001}
+    lifetime: 8h
+`
+
+// TestKRM runs the transformer in process on ResourceLists as kustomize sends them.
+func TestKRM(t *testing.T) {
+	hostPathItem := `- apiVersion: v1
+  kind: Pod
+  metadata:
+    name: agent
+    annotations:
+      config.kubernetes.io/index: '2'
+      internal.config.kubernetes.io/path: 'templates/agent.yaml'
+  spec:
+    containers: [{name: a, image: x}]
+    volumes: [{name: h, hostPath: {path: /var/run}}]`
+	tests := []struct {
+		name      string
+		args      []string
+		input     string
+		wantCode  int
+		stdoutHas []string
+		stderrHas []string
+	}{
+		{
+			name: "as kustomize runs it: no arguments", input: strings.Replace(strings.Replace(resourceList, "%s\n", "", 1), "%s", hardeningConfig, 1),
+			stdoutHas: []string{"kind: ResourceList", "runAsUser: 20001", "pod.kubernetes.io/lifetime: 8h",
+				"config.kubernetes.io/index: '1'", "name: plain\n    annotations:\n      config.kubernetes.io/index: '0'"},
+		},
+		{
+			name: "the krm subcommand", args: []string{"krm"}, input: strings.Replace(strings.Replace(resourceList, "%s\n", "", 1), "%s", hardeningConfig, 1),
+			stdoutHas: []string{"runAsUser: 20001"},
+		},
+		{
+			name: "an item that cannot be made safe", input: strings.Replace(strings.Replace(resourceList, "%s", hostPathItem, 1), "%s", hardeningConfig, 1),
+			wantCode:  exitUnsafe,
+			stderrHas: []string{"templates/agent.yaml: Pod/agent: spec.volumes[0].hostPath: hostPath volumes are not allowed (allowed prefixes: none)"},
+		},
+		{
+			name: "no functionConfig", input: "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\n", args: []string{"krm"},
+			wantCode: exitUsage, stderrHas: []string{"functionConfig is missing: this transformer takes a peruser.dev/v1alpha1 Hardening"},
+		},
+		{
+			name: "a Site is not a Hardening", args: []string{"krm"},
+			input:    strings.Replace(strings.Replace(resourceList, "%s\n", "", 1), "%s", "  apiVersion: peruser.dev/v1alpha1\n  kind: Site\n  metadata: {name: x}\n", 1),
+			wantCode: exitUsage, stderrHas: []string{"functionConfig: must be apiVersion peruser.dev/v1alpha1, kind Hardening (got peruser.dev/v1alpha1 Site)"},
+		},
+		{
+			name: "root in the functionConfig", args: []string{"krm"},
+			input:    strings.Replace(strings.Replace(resourceList, "%s\n", "", 1), "%s", strings.Replace(hardeningConfig, "uid: 20001", "uid: 0", 1), 1),
+			wantCode: exitUsage, stderrHas: []string{"functionConfig: spec.identity.uid: must be ≥ 1, got 0 (uid 0 is root and is refused)"},
+		},
+		{
+			name: "a misspelt field in the functionConfig", args: []string{"krm"},
+			input:    strings.Replace(strings.Replace(resourceList, "%s\n", "", 1), "%s", hardeningConfig+"    exceptions: {hostPaths: [/users/]}\n", 1),
+			wantCode: exitUsage, stderrHas: []string{"functionConfig: spec.exceptions.hostPaths: unknown field (accepted here: hostPathPrefixes, volumeTypes)"},
+		},
+		{
+			name: "arguments to krm", args: []string{"krm", "--uid=1"}, input: "",
+			wantCode: exitUsage, stderrHas: []string{"takes no arguments"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(context.Background(), tt.args, strings.NewReader(tt.input), &stdout, &stderr)
+			if code != tt.wantCode {
+				t.Fatalf("exit code %d, want %d\nstderr: %s\nstdout: %s", code, tt.wantCode, stderr.String(), stdout.String())
+			}
+			if code != 0 && stdout.Len() > 0 {
+				t.Errorf("stdout must be empty on failure:\n%s", stdout.String())
+			}
+			for _, s := range tt.stdoutHas {
+				if !strings.Contains(stdout.String(), s) {
+					t.Errorf("stdout lacks %q:\n%s", s, stdout.String())
+				}
+			}
+			for _, s := range tt.stderrHas {
+				if !strings.Contains(stderr.String(), s) {
+					t.Errorf("stderr lacks %q:\n%s", s, stderr.String())
+				}
+			}
+			if code == 0 {
+				// The output is a ResourceList kyaml reads back with every item.
+				rw := &kio.ByteReadWriter{Reader: bytes.NewReader(stdout.Bytes())}
+				items, err := rw.Read()
+				if err != nil || len(items) != 2 {
+					t.Errorf("output ResourceList: %d items, %v", len(items), err)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/peruser-dev/peruser/internal/testenv"
+)
+
+func fixture(parts ...string) string {
+	return filepath.Join(append([]string{testenv.RepoRoot(), "fixtures"}, parts...)...)
+}
+
+// TestCommandLine runs the command line as Helm 3 runs it: arguments, a stream on stdin.
+func TestCommandLine(t *testing.T) {
+	badConfig := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(badConfig, []byte("apiVersion: peruser.dev/v1alpha1\nkind: Hardening\nmetadata: {name: x}\nspec:\n  identity: {uid: 20001, gid: 20001}\n  exception: {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name       string
+		args       []string
+		stdin      string // a file under fixtures/, or literal text when it starts with "text:"
+		wantCode   int
+		wantStdout string   // a file under fixtures/ the output must equal
+		stdoutHas  []string // substrings of stdout
+		stderrHas  []string // substrings of stderr
+	}{
+		{
+			name:  "identity flags give the library's golden output",
+			args:  []string{"--uid=20001", "--gid", "20001", "--supplemental-groups", "30001,20001", "--supplemental-groups=30001"},
+			stdin: "harden/helm3-webapp/input.yaml", wantStdout: "harden/helm3-webapp/expected.yaml",
+		},
+		{
+			name:  "a Hardening file",
+			args:  []string{"--config", fixture("harden", "helm3-hpc-suite", "config.yaml")},
+			stdin: "harden/helm3-hpc-suite/input.yaml", wantStdout: "harden/helm3-hpc-suite/expected.yaml",
+		},
+		{
+			name:  "flags override the file",
+			args:  []string{"--config", fixture("harden", "helm3-hpc-suite", "config.yaml"), "--lifetime=2h", "--uid=20002", "--gid=20002"},
+			stdin: "harden/helm3-hpc-suite/input.yaml", stdoutHas: []string{"pod.kubernetes.io/lifetime: 2h", "runAsUser: 20002", "peruser.dev/user: oakley"},
+		},
+		{
+			name:  "all optional flags",
+			args:  []string{"--uid=20001", "--gid=20001", "--lifetime=8h", "--label=job=nb-1", "--image-pull-secret=regcred", "--registry-rewrite=docker.io=registry.example.edu/hub", "--allow-host-path=/users/", "--allow-host-path=/fs/", "--allow-host-path=/apps", "--allow-volume-type=nfs", "-v"},
+			stdin: "harden/exceptions/input.yaml", stdoutHas: []string{"job: nb-1", "- name: regcred", "registry.example.edu/hub/jupyter/scipy-notebook", "path: /users/PZS0001/oakley", "nfs:"},
+			stderrHas: []string{"post-renderer: 1 documents, 1 hardened"},
+		},
+		{
+			name: "verify can be turned off", args: []string{"--uid=20001", "--gid=20001", "--verify=false"},
+			stdin: "harden/error-pod-security/input.yaml", stdoutHas: []string{"runAsUser: 20001"},
+		},
+		{
+			name: "root is refused", args: []string{"--uid=0", "--gid=0"}, stdin: "text:", wantCode: exitUsage,
+			stderrHas: []string{"--uid: must be ≥ 1, got 0 (uid 0 is root and is refused)", "--gid: must be ≥ 1, got 0"},
+		},
+		{
+			name: "system groups are refused", args: []string{"--uid=20001", "--gid=20001", "--supplemental-groups=0"}, stdin: "text:", wantCode: exitUsage,
+			stderrHas: []string{"--supplemental-groups: must be ≥ 1000, got 0"},
+		},
+		{
+			name: "no identity", args: []string{"--lifetime=8h"}, stdin: "text:", wantCode: exitUsage,
+			stderrHas: []string{"--uid/--gid/--site: give uid and gid"},
+		},
+		{
+			name: "no arguments and no ResourceList", stdin: "harden/helm3-webapp/input.yaml", wantCode: exitUsage,
+			stderrHas: []string{"no identity given: pass --uid and --gid, or --site with --user or --namespace"},
+		},
+		{
+			name: "both identities", args: []string{"--uid=1000", "--site=site.yaml", "--user=oakley"}, stdin: "text:", wantCode: exitUsage,
+			stderrHas: []string{"--site: give either uid/gid/supplementalGroups or site"},
+		},
+		{
+			name: "a user without a site", args: []string{"--user=oakley"}, stdin: "text:", wantCode: exitUsage,
+			stderrHas: []string{"--site: required with user or namespace"},
+		},
+		{
+			name: "an unknown field in the file", args: []string{"--config", badConfig}, stdin: "text:", wantCode: exitUsage,
+			stderrHas: []string{"bad.yaml: spec.exception: unknown field (accepted here: identity, lifetime, labels, imagePullSecrets, registryRewrites, podTemplatePaths, exceptions, verify)"},
+		},
+		{
+			name: "a bad flag", args: []string{"--uid=x"}, stdin: "text:", wantCode: exitUsage,
+			stderrHas: []string{`invalid value "x" for flag -uid`},
+		},
+		{
+			name: "a stray argument", args: []string{"--uid=1000", "--gid=1000", "chart.yaml"}, stdin: "text:", wantCode: exitUsage,
+			stderrHas: []string{`unexpected argument "chart.yaml"`},
+		},
+		{
+			name: "what cannot be made safe", args: []string{"--uid=20001", "--gid=20001"}, stdin: "harden/error-unsafe/input.yaml", wantCode: exitUnsafe,
+			stderrHas: []string{"post-renderer: 12 problem(s), nothing was written:",
+				"agent/templates/daemonset.yaml: DaemonSet/agent: spec.template.spec.volumes[0].hostPath: hostPath volumes are not allowed (allowed prefixes: none)"},
+		},
+		{
+			name: "invalid YAML", args: []string{"--uid=20001", "--gid=20001"}, stdin: "harden/error-invalid-yaml/input.yaml", wantCode: exitUnsafe,
+			stderrHas: []string{"document 2 (line 7, chart/templates/broken.yaml): invalid YAML"},
+		},
+		{
+			name: "no documents still answers (Helm 4 refuses empty output)", args: []string{"--uid=20001", "--gid=20001"}, stdin: "text:\n",
+			stdoutHas: []string{"# peruser post-renderer: no documents\n"},
+		},
+		{
+			name: "help", args: []string{"-h"}, stdin: "text:", stderrHas: []string{"Usage: post-renderer", "-allow-host-path"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var in []byte
+			if text, ok := strings.CutPrefix(tt.stdin, "text:"); ok {
+				in = []byte(text)
+			} else {
+				in = readFixture(t, tt.stdin)
+			}
+			var stdout, stderr bytes.Buffer
+			code := run(context.Background(), tt.args, bytes.NewReader(in), &stdout, &stderr)
+			if code != tt.wantCode {
+				t.Fatalf("exit code %d, want %d\nstderr:\n%s", code, tt.wantCode, stderr.String())
+			}
+			if tt.wantCode != 0 && stdout.Len() > 0 {
+				t.Errorf("stdout must be empty on failure, got:\n%s", stdout.String())
+			}
+			if tt.wantStdout != "" {
+				if want := readFixture(t, tt.wantStdout); !bytes.Equal(stdout.Bytes(), want) {
+					t.Errorf("stdout differs from %s", tt.wantStdout)
+				}
+			}
+			for _, s := range tt.stdoutHas {
+				if !strings.Contains(stdout.String(), s) {
+					t.Errorf("stdout lacks %q:\n%s", s, stdout.String())
+				}
+			}
+			for _, s := range tt.stderrHas {
+				if !strings.Contains(stderr.String(), s) {
+					t.Errorf("stderr lacks %q:\n%s", s, stderr.String())
+				}
+			}
+		})
+	}
+}
+
+func readFixture(t *testing.T, rel string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(fixture(rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/peruser-dev/peruser/harden"
+	"github.com/peruser-dev/peruser/identity"
+	"github.com/peruser-dev/peruser/resolve"
+	"github.com/peruser-dev/peruser/spec"
+)
+
+// siteIdentity finds a user of a Site, by name or by namespace, resolved exactly as
+// krm-fn resolves it (inline users, directory snapshot or LDAP, the same naming
+// function), so the post-renderer's pods match the namespace krm-fn made for the user.
+func siteIdentity(ctx context.Context, sitePath, user, namespace string, stderr io.Writer) (harden.Identity, error) {
+	site, err := spec.Load(sitePath)
+	if err != nil {
+		return harden.Identity{}, err
+	}
+	users, err := resolve.Users(ctx, site, resolve.Options{Stderr: stderr})
+	if err != nil {
+		return harden.Identity{}, fmt.Errorf("%s: resolving users: %w", sitePath, err)
+	}
+	for _, u := range users {
+		if user != "" && u.Name == user || namespace != "" && u.Namespace == namespace {
+			return identityOf(u), nil
+		}
+	}
+	what, key := "user", user
+	known := make([]string, 0, len(users))
+	for _, u := range users {
+		if user != "" {
+			known = append(known, u.Name)
+		} else {
+			known = append(known, u.Namespace)
+		}
+	}
+	if user == "" {
+		what, key = "namespace", namespace
+	}
+	sort.Strings(known)
+	if len(known) > 10 {
+		known = append(known[:10], fmt.Sprintf("… %d more", len(users)-10))
+	}
+	return harden.Identity{}, fmt.Errorf("%s: no %s %q among the site's %d users (%s)", sitePath, what, key, len(users), strings.Join(known, ", "))
+}
+
+// identityOf is the pod identity of a user: their uid and primary gid, and as
+// supplemental groups every group GID the site knows for them that is not a system
+// group (< 1000).
+func identityOf(u identity.User) harden.Identity {
+	groups := []int64{}
+	for _, g := range u.SupplementalGIDs() {
+		if g >= harden.MinSupplementalGID {
+			groups = append(groups, g)
+		}
+	}
+	return harden.Identity{UID: u.UID, GID: u.GID, SupplementalGroups: groups}
+}

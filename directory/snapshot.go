@@ -1,0 +1,279 @@
+package directory
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+	sigsyaml "sigs.k8s.io/yaml"
+
+	"github.com/peruser-dev/peruser/api/v1alpha1"
+	"github.com/peruser-dev/peruser/field"
+	"github.com/peruser-dev/peruser/identity"
+)
+
+// SnapshotKind is the kind of a snapshot file.
+const SnapshotKind = "DirectorySnapshot"
+
+// Snapshot is what a directory resolved to: every selected user with their uid, gid
+// and groups, sorted by name. It holds no secrets and no timestamps, so the same
+// directory gives the same bytes and a change of users is a reviewable diff.
+type Snapshot struct {
+	APIVersion string       `json:"apiVersion"`
+	Kind       string       `json:"kind"`
+	Metadata   SnapshotMeta `json:"metadata"`
+	// Source is the query the snapshot answers; a site whose query differs cannot
+	// use it (it would render users the site no longer selects).
+	Source Source `json:"source"`
+	Users  []User `json:"users"`
+}
+
+// SnapshotMeta names the site the snapshot was taken for.
+type SnapshotMeta struct {
+	Name string `json:"name"`
+}
+
+// Source is the part of spec.directory that decides which users and groups come back.
+// Connection settings (TLS, bind, timeouts, page size) do not change the answer and
+// are left out.
+type Source struct {
+	URL          string              `json:"url"`
+	Users        SourceSearch        `json:"users"`
+	Groups       SourceSearch        `json:"groups"`
+	MemberScheme string              `json:"memberScheme"`
+	Attributes   v1alpha1.Attributes `json:"attributes"`
+}
+
+// SourceSearch is one search of a Source.
+type SourceSearch struct {
+	BaseDN   string   `json:"baseDN"`
+	Filter   string   `json:"filter"`
+	InGroups []string `json:"inGroups,omitempty"`
+}
+
+// User is one directory user.
+type User struct {
+	Name string `json:"name"`
+	UID  int64  `json:"uid"`
+	GID  int64  `json:"gid"`
+	// Groups are the user's groups, the primary one included, sorted by name.
+	Groups []identity.Group `json:"groups,omitempty"`
+}
+
+// SourceOf is the Source of a defaulted directory spec.
+func SourceOf(d *v1alpha1.Directory) Source {
+	return Source{
+		URL:          d.URL,
+		Users:        SourceSearch{BaseDN: d.Users.BaseDN, Filter: d.Users.Filter, InGroups: slices.Clone(d.Users.InGroups)},
+		Groups:       SourceSearch{BaseDN: d.Groups.BaseDN, Filter: d.Groups.Filter},
+		MemberScheme: d.MemberScheme,
+		Attributes:   d.Attributes,
+	}
+}
+
+// NewSnapshot wraps users resolved for the site named site with query src.
+func NewSnapshot(site string, src Source, users []User) *Snapshot {
+	sort.Slice(users, func(i, j int) bool { return users[i].Name < users[j].Name })
+	return &Snapshot{
+		APIVersion: v1alpha1.APIVersion,
+		Kind:       SnapshotKind,
+		Metadata:   SnapshotMeta{Name: site},
+		Source:     src,
+		Users:      users,
+	}
+}
+
+// Identities converts the snapshot's users for package resolve.
+func (s *Snapshot) Identities() []identity.User {
+	out := make([]identity.User, len(s.Users))
+	for i, u := range s.Users {
+		out[i] = identity.User{Name: u.Name, UID: u.UID, GID: u.GID, Groups: slices.Clone(u.Groups)}
+	}
+	return out
+}
+
+const snapshotHeader = `# A directory snapshot written by ` + "`krm-fn snapshot SITE.yaml`" + `: the users spec.directory
+# resolved to. Rendering reads this file instead of LDAP. Do not edit by hand; refresh
+# it (a scheduled CI job does) and review the diff like code. See docs/directory.md.
+`
+
+// Marshal writes the snapshot as YAML: fixed field order, one line per group.
+func (s *Snapshot) Marshal() ([]byte, error) {
+	users := make([]*yaml.Node, len(s.Users))
+	for i, u := range s.Users {
+		kv := []*yaml.Node{str("name"), str(u.Name), str("uid"), integer(u.UID), str("gid"), integer(u.GID)}
+		if len(u.Groups) > 0 {
+			groups := make([]*yaml.Node, len(u.Groups))
+			for k, g := range u.Groups {
+				groups[k] = mapping(str("name"), str(g.Name), str("gid"), integer(g.GID))
+				groups[k].Style = yaml.FlowStyle
+			}
+			kv = append(kv, str("groups"), seq(groups...))
+		}
+		users[i] = mapping(kv...)
+	}
+	search := func(q SourceSearch) *yaml.Node {
+		kv := []*yaml.Node{str("baseDN"), str(q.BaseDN), str("filter"), str(q.Filter)}
+		if len(q.InGroups) > 0 {
+			items := make([]*yaml.Node, len(q.InGroups))
+			for i, g := range q.InGroups {
+				items[i] = str(g)
+			}
+			kv = append(kv, str("inGroups"), seq(items...))
+		}
+		return mapping(kv...)
+	}
+	a := s.Source.Attributes
+	attrs := mapping(str("name"), str(a.Name), str("uid"), str(a.UID), str("gid"), str(a.GID),
+		str("groupName"), str(a.GroupName), str("groupGID"), str(a.GroupGID))
+	attrs.Style = yaml.FlowStyle
+	usersNode := seq(users...)
+	if len(users) == 0 {
+		usersNode.Style = yaml.FlowStyle
+	}
+	doc := mapping(
+		str("apiVersion"), str(s.APIVersion),
+		str("kind"), str(s.Kind),
+		str("metadata"), mapping(str("name"), str(s.Metadata.Name)),
+		str("source"), mapping(
+			str("url"), str(s.Source.URL),
+			str("users"), search(s.Source.Users),
+			str("groups"), search(s.Source.Groups),
+			str("memberScheme"), str(s.Source.MemberScheme),
+			str("attributes"), attrs,
+		),
+		str("users"), usersNode,
+	)
+	var b bytes.Buffer
+	b.WriteString(snapshotHeader)
+	enc := yaml.NewEncoder(&b)
+	if err := enc.Encode(doc); err != nil {
+		return nil, fmt.Errorf("writing snapshot: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("writing snapshot: %w", err)
+	}
+	return b.Bytes(), nil
+}
+
+// Write writes the snapshot to w.
+func (s *Snapshot) Write(w io.Writer) error {
+	b, err := s.Marshal()
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(b)
+	return err
+}
+
+// ReadSnapshot reads and checks the snapshot file at path.
+func ReadSnapshot(path string) (*Snapshot, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSnapshot(data, path)
+}
+
+// ParseSnapshot decodes a snapshot strictly and checks it as thoroughly as live
+// data: a hand-edited snapshot with a duplicate uid fails like a directory would.
+func ParseSnapshot(data []byte, source string) (*Snapshot, error) {
+	js, err := sigsyaml.YAMLToJSON(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: not valid YAML: %w", source, err)
+	}
+	var s Snapshot
+	dec := json.NewDecoder(bytes.NewReader(js))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
+		return nil, fmt.Errorf("%s: not a %s: %w", source, SnapshotKind, err)
+	}
+	if s.APIVersion != v1alpha1.APIVersion || s.Kind != SnapshotKind {
+		return nil, fmt.Errorf("%s: is %s %s, want apiVersion: %s, kind: %s", source, s.APIVersion, s.Kind, v1alpha1.APIVersion, SnapshotKind)
+	}
+	if errs := s.check(); len(errs) > 0 {
+		return nil, fmt.Errorf("%s: %w", source, errs)
+	}
+	return &s, nil
+}
+
+// check applies the rules live data obeys: positive ids, unique names and uids.
+func (s *Snapshot) check() field.List {
+	var errs field.List
+	byName := map[string]int{}
+	byUID := map[int64]int{}
+	for i, u := range s.Users {
+		p := field.Path("users").Index(i)
+		if u.Name == "" {
+			errs = append(errs, field.Errorf(p.Child("name").String(), "must not be empty"))
+		}
+		if j, dup := byName[u.Name]; dup {
+			errs = append(errs, field.Errorf(p.Child("name").String(), "duplicate user %q (also users[%d])", u.Name, j))
+		}
+		byName[u.Name] = i
+		if !validID(u.UID) {
+			errs = append(errs, field.Errorf(p.Child("uid").String(), "must be between 1 and %d, got %d", maxID, u.UID))
+		} else if j, dup := byUID[u.UID]; dup {
+			errs = append(errs, field.Errorf(p.Child("uid").String(), "uid %d of %q is also the uid of %q", u.UID, u.Name, s.Users[j].Name))
+		} else {
+			byUID[u.UID] = i
+		}
+		if !validID(u.GID) {
+			errs = append(errs, field.Errorf(p.Child("gid").String(), "must be between 1 and %d, got %d", maxID, u.GID))
+		}
+		for k, g := range u.Groups {
+			if g.Name == "" || !validID(g.GID) {
+				errs = append(errs, field.Errorf(p.Child("groups").Index(k).String(), "a group needs a name and a gid between 1 and %d", maxID))
+			}
+		}
+	}
+	return errs
+}
+
+// Matches reports how the snapshot's query differs from the site's; empty when the
+// snapshot answers the site's query.
+func (s *Snapshot) Matches(want Source) []string {
+	got := s.Source
+	var diffs []string
+	cmp := func(name, have, want string) {
+		if have != want {
+			diffs = append(diffs, fmt.Sprintf("%s is %q in the snapshot but %q in the site", name, have, want))
+		}
+	}
+	cmp("url", got.URL, want.URL)
+	cmp("users.baseDN", got.Users.BaseDN, want.Users.BaseDN)
+	cmp("users.filter", got.Users.Filter, want.Users.Filter)
+	cmp("users.inGroups", strings.Join(got.Users.InGroups, ","), strings.Join(want.Users.InGroups, ","))
+	cmp("groups.baseDN", got.Groups.BaseDN, want.Groups.BaseDN)
+	cmp("groups.filter", got.Groups.Filter, want.Groups.Filter)
+	cmp("memberScheme", got.MemberScheme, want.MemberScheme)
+	cmp("attributes", fmt.Sprint(got.Attributes), fmt.Sprint(want.Attributes))
+	return diffs
+}
+
+const maxID = 2147483647
+
+func validID(n int64) bool { return n >= 1 && n <= maxID }
+
+func str(v string) *yaml.Node {
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v}
+}
+
+func integer(v int64) *yaml.Node {
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.FormatInt(v, 10)}
+}
+
+func mapping(kv ...*yaml.Node) *yaml.Node {
+	return &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: kv}
+}
+
+func seq(items ...*yaml.Node) *yaml.Node {
+	return &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Content: items}
+}

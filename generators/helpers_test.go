@@ -1,0 +1,47 @@
+package generators_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/peruser-dev/peruser/api/v1alpha1"
+	"github.com/peruser-dev/peruser/generators"
+	"github.com/peruser-dev/peruser/resolve"
+	"github.com/peruser-dev/peruser/spec"
+)
+
+// parse loads a Site from YAML text the way krm-fn does.
+func parse(t *testing.T, site string) *v1alpha1.Site {
+	t.Helper()
+	s, err := spec.Parse([]byte(site), "site.yaml")
+	require.NoError(t, err)
+	return s
+}
+
+// renderSite loads a Site from YAML text the way krm-fn does, resolves its inline users
+// and generates its objects.
+func renderSite(t *testing.T, site string) []*yaml.RNode {
+	t.Helper()
+	s, err := spec.Parse([]byte(site), "site.yaml")
+	require.NoError(t, err)
+	users, err := resolve.Users(context.Background(), s, resolve.Options{})
+	require.NoError(t, err)
+	objs, err := generators.Generate(s, users, generators.Inputs{})
+	require.NoError(t, err)
+	return objs
+}
+
+// find returns the object of kind and name (and namespace, when not ""), or fails.
+func find(t *testing.T, objs []*yaml.RNode, kind, namespace, name string) *yaml.RNode {
+	t.Helper()
+	for _, o := range objs {
+		if o.GetKind() == kind && o.GetName() == name && (namespace == "" || o.GetNamespace() == namespace) {
+			return o
+		}
+	}
+	require.Failf(t, "object not found", "%s %s/%s", kind, namespace, name)
+	return nil
+}

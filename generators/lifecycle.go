@@ -1,0 +1,32 @@
+package generators
+
+// Annotations that keep GitOps engines from pruning an object when it disappears from
+// the rendered output. peruser puts them on the objects that hold user data (the
+// Namespace, the PersistentVolumeClaim and the PersistentVolume), so that removing a
+// user from the spec or the directory revokes their access at the next sync (their
+// RoleBindings are pruned) but never deletes their data. docs/generators.md has the
+// offboarding procedure.
+const (
+	// AnnotationArgoSyncOptions with ArgoNoPrune: Argo CD leaves the object in place
+	// (the Application shows it as needing pruning) instead of deleting it.
+	AnnotationArgoSyncOptions = "argocd.argoproj.io/sync-options"
+	ArgoNoPrune               = "Prune=false"
+	// AnnotationFluxPrune with FluxPruneDisabled: Flux's kustomize-controller skips the
+	// object when it garbage-collects.
+	AnnotationFluxPrune = "kustomize.toolkit.fluxcd.io/prune"
+	FluxPruneDisabled   = "disabled"
+)
+
+// protectData adds the prune-protection annotations to annotations (which may be nil)
+// unless the site turned protection off, and returns the map.
+func (g *generator) protectData(annotations map[string]string) map[string]string {
+	if !g.site.Spec.Lifecycle.PruneProtected() {
+		return annotations
+	}
+	if annotations == nil {
+		annotations = make(map[string]string, 2)
+	}
+	annotations[AnnotationArgoSyncOptions] = ArgoNoPrune
+	annotations[AnnotationFluxPrune] = FluxPruneDisabled
+	return annotations
+}

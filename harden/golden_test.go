@@ -1,0 +1,279 @@
+package harden
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/peruser-dev/peruser/api/v1alpha1"
+	"github.com/peruser-dev/peruser/internal/testenv"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under fixtures/harden")
+
+// TestGolden runs every case under fixtures/harden/<case>/: config.yaml (a Hardening)
+// and input.yaml give either expected.yaml (the output) or errors.txt (the error
+// message, line for line). Successful cases also go through checkStream: documents in
+// = documents out, untouched documents byte-identical, idempotent, no reader
+// annotations, every pod template admitted by Pod Security "restricted".
+func TestGolden(t *testing.T) {
+	root := filepath.Join(testenv.RepoRoot(), "fixtures", "harden")
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := 0
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		cases++
+		dir := filepath.Join(root, e.Name())
+		t.Run(e.Name(), func(t *testing.T) {
+			cfg := loadFixtureConfig(t, filepath.Join(dir, "config.yaml"))
+			h, err := New(FromSpec(cfg.Spec, ExplicitIdentity(cfg.Spec.Identity)))
+			if err != nil {
+				t.Fatalf("options: %v", err)
+			}
+			in := readFile(t, filepath.Join(dir, "input.yaml"))
+			out, _, err := h.Stream(in)
+
+			errFile := filepath.Join(dir, "errors.txt")
+			_, statErr := os.Stat(errFile)
+			wantErr := statErr == nil || *update && err != nil
+			if !wantErr {
+				if err != nil {
+					t.Fatalf("unexpected error:\n%v", err)
+				}
+				golden(t, filepath.Join(dir, "expected.yaml"), out)
+				checkStream(t, h, in, out)
+				return
+			}
+			if err == nil {
+				t.Fatalf("expected an error (errors.txt), got output:\n%s", out)
+			}
+			if out != nil {
+				t.Errorf("output must be nil on error, got %d bytes", len(out))
+			}
+			golden(t, errFile, []byte(err.Error()+"\n"))
+		})
+	}
+	if cases < 10 {
+		t.Errorf("only %d golden cases under %s", cases, root)
+	}
+}
+
+func loadFixtureConfig(t *testing.T, path string) *v1alpha1.Hardening {
+	t.Helper()
+	node, err := yaml.Parse(string(readFile(t, path)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := node.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h v1alpha1.Hardening
+	dec := json.NewDecoder(bytes.NewReader(js))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&h); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	if errs := h.Validate(); len(errs) > 0 {
+		t.Fatalf("%s: %v", path, errs)
+	}
+	return &h
+}
+
+func readFile(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// golden compares got with the file, or rewrites the file under -update.
+func golden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./harden/... -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs (run go test ./harden/... -update to accept):\n%s", path, lineDiff(string(want), string(got)))
+	}
+}
+
+// lineDiff shows the first lines where want and got differ.
+func lineDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	var b strings.Builder
+	shown := 0
+	for i := 0; i < len(w) || i < len(g); i++ {
+		var wl, gl string
+		if i < len(w) {
+			wl = w[i]
+		}
+		if i < len(g) {
+			gl = g[i]
+		}
+		if wl != gl {
+			b.WriteString("line " + strconv.Itoa(i+1) + ":\n  want: " + wl + "\n  got:  " + gl + "\n")
+			if shown++; shown == 8 {
+				break
+			}
+		}
+	}
+	return b.String()
+}
+
+// exceptedVolumes lists the volumes a site allows by exception, found independently of
+// templateRun.volumes: through the API type.
+func exceptedVolumes(h *Hardener, vols []corev1.Volume) []int {
+	var out []int
+	for i, v := range vols {
+		if v.HostPath != nil {
+			if h.hostPathAllowed(v.HostPath.Path) {
+				out = append(out, i)
+			}
+			continue
+		}
+		b, _ := json.Marshal(v.VolumeSource)
+		var m map[string]any
+		_ = json.Unmarshal(b, &m)
+		for k := range m {
+			if h.volumeTypes[k] {
+				out = append(out, i)
+			}
+		}
+	}
+	return out
+}
+
+// yamlDocuments counts documents the way a YAML parser does (empty ones included).
+func yamlDocuments(b []byte) (int, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	n := 0
+	for {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+		n++
+	}
+}
+
+// checkStream asserts the stream-fidelity properties of one successful run.
+func checkStream(t *testing.T, h *Hardener, in, out []byte) {
+	t.Helper()
+	ic, oc := split(in), split(out)
+	if len(ic) != len(oc) {
+		t.Fatalf("documents in %d, out %d", len(ic), len(oc))
+	}
+	if nin, err := yamlDocuments(in); err == nil {
+		nout, err := yamlDocuments(out)
+		if err != nil {
+			t.Fatalf("output does not parse: %v", err)
+		}
+		if nin != nout {
+			t.Errorf("YAML documents in %d, out %d", nin, nout)
+		}
+	}
+	for i := range ic {
+		a, b := in[ic[i].start:ic[i].end], out[oc[i].start:oc[i].end]
+		if bytes.Equal(a, b) {
+			continue
+		}
+		if !bytes.Equal(in[ic[i].start:ic[i].bodyStart], out[oc[i].start:oc[i].bodyStart]) {
+			t.Errorf("document %d: leading separator and comments changed", i+1)
+		}
+		doc, err := parseOne(in[ic[i].bodyStart:ic[i].suffixStart])
+		if err != nil || doc == nil || !holdsPodTemplate(h, doc.Content[0]) {
+			t.Errorf("document %d changed but holds no pod template:\n%s", i+1, b)
+		}
+	}
+	for _, reader := range []string{"config.kubernetes.io/index", "internal.config.kubernetes.io", "kustomize.config.k8s.io/id", "config.k8s.io/id"} {
+		if bytes.Contains(out, []byte(reader)) && !bytes.Contains(in, []byte(reader)) {
+			t.Errorf("reader annotation %s leaked into the output", reader)
+		}
+	}
+	again, st, err := h.Stream(out)
+	if err != nil {
+		t.Fatalf("second run: %v", err)
+	}
+	if !bytes.Equal(again, out) || st.Rewritten != 0 {
+		t.Errorf("not idempotent: the second run rewrote %d documents:\n%s", st.Rewritten, lineDiff(string(out), string(again)))
+	}
+	if h.evaluator != nil {
+		assertRestricted(t, h, out)
+	}
+}
+
+func holdsPodTemplate(h *Hardener, n *yaml.Node) bool {
+	if items := lookup(n, "items"); isSeq(items) {
+		for _, it := range items.Content {
+			if holdsPodTemplate(h, it) {
+				return true
+			}
+		}
+	}
+	return len(h.templatesOf(n, "")) > 0
+}
+
+// assertRestricted evaluates every pod template of the output with Pod Security
+// Admission, independently of Stream's own verification, and checks the identity.
+func assertRestricted(t *testing.T, h *Hardener, out []byte) {
+	t.Helper()
+	for i, c := range split(out) {
+		doc, err := parseOne(out[c.bodyStart:c.suffixStart])
+		if err != nil || doc == nil {
+			continue
+		}
+		var visit func(n *yaml.Node)
+		visit = func(n *yaml.Node) {
+			if items := lookup(n, "items"); isSeq(items) {
+				for _, it := range items.Content {
+					visit(it)
+				}
+			}
+			for _, tpl := range h.templatesOf(n, "") {
+				spec, err := podSpecOf(lookup(tpl.node, "spec"))
+				if err != nil {
+					t.Errorf("document %d %s: %v", i+1, tpl.path, err)
+					continue
+				}
+				sc := spec.SecurityContext
+				if sc == nil || sc.RunAsUser == nil || *sc.RunAsUser != h.opts.Identity.UID || sc.RunAsGroup == nil || *sc.RunAsGroup != h.opts.Identity.GID ||
+					sc.FSGroup == nil || *sc.FSGroup != h.opts.Identity.GID || sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot {
+					t.Errorf("document %d %s: pod identity not forced: %+v", i+1, tpl.path, sc)
+				}
+				if errs := h.verify(tpl, exceptedVolumes(h, spec.Volumes)); len(errs) > 0 {
+					t.Errorf("document %d: %v", i+1, errs)
+				}
+			}
+		}
+		visit(doc.Content[0])
+	}
+}

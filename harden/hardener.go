@@ -1,0 +1,118 @@
+package harden
+
+import (
+	"fmt"
+	"path"
+	"strings"
+
+	"k8s.io/pod-security-admission/policy"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/peruser-dev/peruser/field"
+)
+
+// Hardener applies one set of Options. Build it once with New and reuse it: it holds
+// the compiled Pod Security evaluator.
+type Hardener struct {
+	opts             Options
+	supplemental     []int64
+	rewrite          rewriter
+	templatePaths    []templatePath
+	hostPathPrefixes []string
+	volumeTypes      map[string]bool
+	labelKeys        []string
+	evaluator        policy.Evaluator
+}
+
+// New validates opts and prepares a Hardener. Invalid options are a field.List.
+func New(opts Options) (*Hardener, error) {
+	if errs := opts.Validate(); len(errs) > 0 {
+		return nil, errs
+	}
+	h := &Hardener{
+		opts:         opts,
+		supplemental: opts.Identity.normalizedSupplementalGroups(),
+		rewrite:      newRewriter(opts.RegistryRewrites),
+		volumeTypes:  map[string]bool{},
+		labelKeys:    sortedKeys(opts.Labels),
+	}
+	for _, t := range opts.PodTemplatePaths {
+		segs, _ := parseTemplatePath(t.Path) // checked by Validate
+		h.templatePaths = append(h.templatePaths, templatePath{group: t.Group, kind: t.Kind, segments: segs})
+	}
+	for _, p := range opts.Exceptions.HostPathPrefixes {
+		// Compare directories, not strings: /users must not allow /users-archive.
+		h.hostPathPrefixes = append(h.hostPathPrefixes, strings.TrimSuffix(path.Clean(p), "/")+"/")
+	}
+	for _, t := range opts.Exceptions.VolumeTypes {
+		h.volumeTypes[t] = true
+	}
+	if !opts.NoVerify {
+		ev, err := policy.NewEvaluator(policy.DefaultChecks(), nil)
+		if err != nil {
+			return nil, fmt.Errorf("building the Pod Security evaluator: %w", err)
+		}
+		h.evaluator = ev
+	}
+	return h, nil
+}
+
+// Object hardens one parsed object in place: a workload, a custom resource holding a pod
+// template, or a List of them. Objects without a pod template are left as they are.
+// changed reports whether anything was written; errs name the object and field.
+func (h *Hardener) Object(obj *yaml.Node) (changed bool, errs Errors) {
+	if obj != nil && obj.Kind == yaml.DocumentNode && len(obj.Content) == 1 {
+		obj = obj.Content[0]
+	}
+	if !isMap(obj) {
+		return false, nil
+	}
+	return h.object(obj, "")
+}
+
+func (h *Hardener) object(obj *yaml.Node, base field.Path) (changed bool, errs Errors) {
+	kind := str(lookup(obj, "kind"))
+	if items := lookup(obj, "items"); isSeq(items) && strings.HasSuffix(kind, "List") {
+		// kind: List (and typed lists such as DeploymentList) hold whole objects.
+		for i, item := range items.Content {
+			if !isMap(item) {
+				continue
+			}
+			c, e := h.object(item, base.Child("items").Index(i))
+			changed = changed || c
+			errs = append(errs, e...)
+		}
+		return changed, errs
+	}
+	templates := h.templatesOf(obj, base)
+	if len(templates) == 0 {
+		return false, nil
+	}
+	if hasAliases(obj) {
+		// Editing through an alias would also edit whatever else shares the anchor.
+		// Expand them, then look the templates up again in the expanded tree.
+		// A few anchors in a chart expand to a little more YAML; an alias bomb expands
+		// exponentially. Allow growth to four times the document (at least 10,000 nodes).
+		budget := max(10000, 4*countNodes(obj))
+		if _, ok := expandAliases(obj, &budget); !ok {
+			return false, Errors{h.docError(obj, field.List{field.Errorf(base.String(), "YAML aliases expand to more than four times the document; write the pod template out")})}
+		}
+		clearAnchors(obj)
+		templates = h.templatesOf(obj, base)
+	}
+	var ferrs field.List
+	for _, t := range templates {
+		c, e := h.template(t, obj, base)
+		changed = changed || c
+		ferrs = append(ferrs, e...)
+	}
+	if len(ferrs) > 0 {
+		errs = append(errs, h.docError(obj, ferrs))
+	}
+	return changed, errs
+}
+
+func (h *Hardener) docError(obj *yaml.Node, errs field.List) *DocumentError {
+	md := lookup(obj, "metadata")
+	return &DocumentError{Kind: str(lookup(obj, "kind")), Name: str(lookup(md, "name")), Errs: errs}
+}

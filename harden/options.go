@@ -1,0 +1,248 @@
+package harden
+
+import (
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/peruser-dev/peruser/field"
+)
+
+// Identity is the POSIX identity every hardened pod runs as.
+type Identity struct {
+	UID, GID int64
+	// SupplementalGroups, when non-nil, becomes every pod's supplementalGroups (only
+	// GIDs ≥ MinSupplementalGID, sorted, without duplicates). When nil, any
+	// supplementalGroups a chart sets are removed: a user's pods carry only the groups
+	// the site gives the user, which is what the admission policy checks.
+	SupplementalGroups []int64
+}
+
+// MinSupplementalGID is the smallest GID kept as a supplemental group. Lower GIDs are
+// system groups (0 is root's group, 100 is "users" on many distributions).
+const MinSupplementalGID = 1000
+
+// Options says how to harden. The zero value of every optional field means "off";
+// verification is on unless NoVerify is set.
+type Options struct {
+	Identity Identity
+	// Lifetime, e.g. "8h", is written as the pod.kubernetes.io/lifetime annotation on
+	// every pod template for OSC's job-pod-reaper. It must parse as a Go duration.
+	Lifetime string
+	// Labels are added to every pod template and to the object that carries it (the
+	// labels the reapers select on).
+	Labels map[string]string
+	// ImagePullSecrets are appended to every pod's imagePullSecrets when missing.
+	ImagePullSecrets []string
+	// RegistryRewrites rewrite image references; the longest matching From wins.
+	RegistryRewrites []RegistryRewrite
+	// PodTemplatePaths are extra places where pod templates live, for custom resources
+	// the built-in shapes do not find.
+	PodTemplatePaths []PodTemplatePath
+	// Exceptions are what a site allows although the restricted level forbids it.
+	Exceptions Exceptions
+	// NoVerify skips the Pod Security Admission check of the hardened templates.
+	NoVerify bool
+}
+
+// RegistryRewrite replaces the registry (or registry/path) prefix From of an image
+// reference by To: docker.io → registry.example.edu/dockerhub.
+type RegistryRewrite struct{ From, To string }
+
+// PodTemplatePath locates pod templates in a kind. Path is a dotted field path to a
+// template (an object with metadata and spec); "*" stands for every key of a mapping or
+// every item of a list: TFJob in group kubeflow.org, spec.tfReplicaSpecs.*.template.
+type PodTemplatePath struct {
+	// Group is the API group; empty matches any group.
+	Group string
+	Kind  string
+	Path  string
+}
+
+// Exceptions name what a site allows on purpose. Everything else that the restricted
+// level forbids and hardening cannot fix is an error.
+type Exceptions struct {
+	// HostPathPrefixes allows hostPath volumes under these directories, e.g. OSC's
+	// /users/, /fs/, /apps/. Paths are compared after cleaning, so "/users/../etc" is
+	// /etc and does not match.
+	HostPathPrefixes []string
+	// VolumeTypes allows volume types outside the restricted list, e.g. "nfs".
+	VolumeTypes []string
+}
+
+// restrictedVolumeTypes are the volume sources the restricted level allows
+// (k8s.io/pod-security-admission, check restrictedVolumes).
+var restrictedVolumeTypes = []string{
+	"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "image",
+	"persistentVolumeClaim", "projected", "secret",
+}
+
+// otherVolumeTypes are the remaining volume sources of the core API, which a site may
+// allow by name.
+var otherVolumeTypes = []string{
+	"awsElasticBlockStore", "azureDisk", "azureFile", "cephfs", "cinder", "fc", "flexVolume",
+	"flocker", "gcePersistentDisk", "gitRepo", "glusterfs", "hostPath", "iscsi", "nfs",
+	"photonPersistentDisk", "portworxVolume", "quobyte", "rbd", "scaleIO", "storageos",
+	"vsphereVolume",
+}
+
+// Validate checks the options. Paths are those of the Hardening spec (see
+// api/v1alpha1), so the KRM front-end can report them as they are and the command line
+// can map them to its flags.
+func (o *Options) Validate() field.List {
+	var errs field.List
+	id := field.Path("identity")
+	if o.Identity.UID < 1 {
+		errs = append(errs, field.Errorf(id.Child("uid").String(), "must be ≥ 1, got %d (uid 0 is root and is refused)", o.Identity.UID))
+	}
+	if o.Identity.GID < 1 {
+		errs = append(errs, field.Errorf(id.Child("gid").String(), "must be ≥ 1, got %d (gid 0 is root's group and is refused)", o.Identity.GID))
+	}
+	for i, g := range o.Identity.SupplementalGroups {
+		if g < MinSupplementalGID {
+			errs = append(errs, field.Errorf(id.Child("supplementalGroups").Index(i).String(),
+				"must be ≥ %d, got %d (lower GIDs are system groups)", MinSupplementalGID, g))
+		}
+	}
+	if o.Lifetime != "" {
+		if d, err := time.ParseDuration(o.Lifetime); err != nil || d <= 0 {
+			errs = append(errs, field.Errorf("lifetime", "must be a positive Go duration such as 8h or 90m, got %q", o.Lifetime))
+		}
+	}
+	for _, k := range sortedKeys(o.Labels) {
+		if msg := labelProblem(k, o.Labels[k]); msg != "" {
+			errs = append(errs, field.Errorf(field.Path("labels").Key(k).String(), "%s", msg))
+		}
+	}
+	for i, s := range o.ImagePullSecrets {
+		if !isDNSSubdomain(s) {
+			errs = append(errs, field.Errorf(field.Path("imagePullSecrets").Index(i).String(), "must be a Secret name (lowercase DNS subdomain), got %q", s))
+		}
+	}
+	for i, r := range o.RegistryRewrites {
+		p := field.Path("registryRewrites").Index(i)
+		switch {
+		case !isImagePrefix(r.From):
+			errs = append(errs, field.Errorf(p.Child("from").String(), "must be a registry host or host/path prefix such as docker.io or ghcr.io/org, got %q", r.From))
+		case !isImagePrefix(r.To) || fullImageName(r.To+"/x") != r.To+"/x":
+			// A target without a registry host would be read as Docker Hub (and be
+			// rewritten again by a docker.io rule on the next run).
+			errs = append(errs, field.Errorf(p.Child("to").String(), "must start with a registry host (a name with a dot or port, or localhost), e.g. registry.example.edu/dockerhub, got %q", r.To))
+		default:
+			// Rewriting docker.io to docker.io/mirror, or a to b and b to c, would rewrite
+			// its own output on a second run; hardening must be idempotent.
+			for j, other := range o.RegistryRewrites {
+				if isImagePrefix(other.From) && hasImagePrefix(r.To, other.From) {
+					errs = append(errs, field.Errorf(p.Child("to").String(), "%q would be rewritten again by from %q (registryRewrites[%d]): the output must be stable", r.To, other.From, j))
+					break
+				}
+			}
+		}
+	}
+	for i, t := range o.PodTemplatePaths {
+		p := field.Path("podTemplatePaths").Index(i)
+		if t.Kind == "" {
+			errs = append(errs, field.Errorf(p.Child("kind").String(), "required field is missing"))
+		}
+		if _, err := parseTemplatePath(t.Path); err != nil {
+			errs = append(errs, field.Errorf(p.Child("path").String(), "%v", err))
+		}
+	}
+	ex := field.Path("exceptions")
+	for i, pre := range o.Exceptions.HostPathPrefixes {
+		p := ex.Child("hostPathPrefixes").Index(i).String()
+		switch {
+		case !strings.HasPrefix(pre, "/"):
+			errs = append(errs, field.Errorf(p, "must be an absolute path such as /users/, got %q", pre))
+		case path.Clean(pre) == "/":
+			errs = append(errs, field.Errorf(p, "must not be / (that would allow the whole host file system)"))
+		}
+	}
+	for i, t := range o.Exceptions.VolumeTypes {
+		p := ex.Child("volumeTypes").Index(i).String()
+		switch {
+		case t == "hostPath":
+			errs = append(errs, field.Errorf(p, "hostPath is allowed by directory, not by type: list the directories in hostPathPrefixes"))
+		case slices.Contains(restrictedVolumeTypes, t):
+			errs = append(errs, field.Errorf(p, "%s is always allowed; list only types the restricted level forbids", t))
+		case !slices.Contains(otherVolumeTypes, t):
+			errs = append(errs, field.Errorf(p, "unknown volume type %q; one of %s", t, strings.Join(otherVolumeTypes, ", ")))
+		}
+	}
+	return errs
+}
+
+// normalizedSupplementalGroups returns the groups to set: GIDs ≥ MinSupplementalGID,
+// sorted and unique; nil when the identity asks for none.
+func (id Identity) normalizedSupplementalGroups() []int64 {
+	if id.SupplementalGroups == nil {
+		return nil
+	}
+	out := []int64{}
+	for _, g := range id.SupplementalGroups {
+		if g >= MinSupplementalGID {
+			out = append(out, g)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+func labelProblem(k, v string) string {
+	name := k
+	if i := strings.LastIndexByte(k, '/'); i >= 0 {
+		if !isDNSSubdomain(k[:i]) {
+			return fmt.Sprintf("key prefix %q must be a DNS subdomain", k[:i])
+		}
+		name = k[i+1:]
+	}
+	if !isLabelValue(name) || name == "" {
+		return fmt.Sprintf("key name %q must be 1–63 characters of [A-Za-z0-9._-], starting and ending alphanumeric", name)
+	}
+	if !isLabelValue(v) {
+		return fmt.Sprintf("value %q must be at most 63 characters of [A-Za-z0-9._-], starting and ending alphanumeric", v)
+	}
+	return ""
+}
+
+func isLabelValue(s string) bool {
+	if len(s) > 63 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		if !alnum && (i == 0 || i == len(s)-1 || c != '-' && c != '_' && c != '.') {
+			return false
+		}
+	}
+	return true
+}
+
+func isDNSSubdomain(s string) bool {
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	for _, part := range strings.Split(s, ".") {
+		if part == "" || len(part) > 63 || part[0] == '-' || part[len(part)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(part); i++ {
+			if c := part[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

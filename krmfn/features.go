@@ -1,0 +1,117 @@
+package krmfn
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/peruser-dev/peruser/field"
+	"github.com/peruser-dev/peruser/generators"
+	"github.com/peruser-dev/peruser/identity"
+	"github.com/peruser-dev/peruser/render"
+	"github.com/peruser-dev/peruser/spec"
+)
+
+// runValues prints the Helm values of one reaper chart for the site: `krm-fn values
+// job-pod-reaper|k8-namespace-reaper SITE.yaml`.
+func runValues(args []string, stdout io.Writer) error {
+	if len(args) != 2 {
+		return usageError{fmt.Sprintf("values takes two arguments: the chart (%s or %s) and the site file",
+			generators.ChartJobPodReaper, generators.ChartNamespaceReaper)}
+	}
+	chart, path := args[0], args[1]
+	if chart != generators.ChartJobPodReaper && chart != generators.ChartNamespaceReaper {
+		return usageError{fmt.Sprintf("values: unknown chart %q (known: %s, %s)", chart, generators.ChartJobPodReaper, generators.ChartNamespaceReaper)}
+	}
+	doc, err := spec.LoadDocument(path)
+	if err != nil {
+		return err
+	}
+	values, err := generators.ReaperValues(doc.Site, chart)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return writeDocument(stdout, values)
+}
+
+// runOODCluster prints Open OnDemand's clusters.d file for the site: `krm-fn
+// ood-cluster [--strict] SITE.yaml`. It renders the site too, to find the users whose
+// namespace OOD cannot address (see generators.OODNamespaceMismatches): a warning
+// each, or with --strict an error.
+func runOODCluster(ctx context.Context, args []string, stdout, stderr io.Writer, env render.Env) error {
+	strict := false
+	var rest []string
+	for _, a := range args {
+		switch a {
+		case "--strict":
+			strict = true
+		default:
+			if strings.HasPrefix(a, "-") {
+				return usageError{fmt.Sprintf("ood-cluster: unknown flag %q (known: --strict)", a)}
+			}
+			rest = append(rest, a)
+		}
+	}
+	if len(rest) != 1 {
+		return usageError{"ood-cluster takes exactly one argument: the site file (and optionally --strict)"}
+	}
+	path := rest[0]
+	doc, err := spec.LoadDocument(path)
+	if err != nil {
+		return err
+	}
+	cluster, err := generators.OODCluster(doc.Site)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	objs, err := render.Site(ctx, doc.Site, env)
+	if err != nil {
+		return doc.Errors(err)
+	}
+	mismatches := generators.OODNamespaceMismatches(doc.Site, usersOf(objs))
+	var errs field.List
+	for _, m := range mismatches {
+		msg := fmt.Sprintf("user %q: OOD will use namespace %q (namespace_prefix + username), but the user's namespace is %q; "+
+			"OOD's Kubernetes adapter cannot be given another name, so this user cannot run OOD apps on this cluster (docs/generators.md, Open OnDemand)",
+			m.User.Name, m.OODNamespace, m.User.Namespace)
+		if strict {
+			errs = append(errs, field.Error{Source: path, Message: msg})
+		} else {
+			fmt.Fprintf(stderr, "krm-fn: warning: %s: %s\n", path, msg)
+		}
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return writeDocument(stdout, cluster)
+}
+
+// usersOf recovers each user's raw name and namespace from the rendered Namespaces,
+// so that ood-cluster sees exactly the users render resolved, from whatever source.
+func usersOf(objs []*yaml.RNode) []identity.User {
+	var users []identity.User
+	for _, o := range objs {
+		if o.GetKind() != "Namespace" || o.GetApiVersion() != "v1" {
+			continue
+		}
+		name, ok := o.GetAnnotations()[generators.AnnotationUsername]
+		if !ok {
+			continue
+		}
+		users = append(users, identity.User{Name: name, Namespace: o.GetName(), Slug: o.GetLabels()[generators.LabelUser]})
+	}
+	return users
+}
+
+// writeDocument writes one YAML document, comments included.
+func writeDocument(w io.Writer, n *yaml.RNode) error {
+	s, err := n.String()
+	if err != nil {
+		return fmt.Errorf("writing YAML: %w", err)
+	}
+	_, err = io.WriteString(w, s)
+	return err
+}

@@ -1,0 +1,76 @@
+package krmfn_test
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/peruser-dev/peruser/internal/golden"
+	"github.com/peruser-dev/peruser/internal/testenv"
+)
+
+// exampleTree copies the root kustomization and examples/ into a temporary directory
+// with a freshly built krm-fn in its bin/, exactly the layout `make demo` uses.
+func exampleTree(t *testing.T) string {
+	t.Helper()
+	root := testenv.RepoRoot()
+	dir := t.TempDir()
+	testenv.BuildBinary(t, "./cmd/krm-fn", filepath.Join(dir, "bin"))
+	copyFile(t, filepath.Join(root, "kustomization.yaml"), filepath.Join(dir, "kustomization.yaml"))
+	require.NoError(t, os.CopyFS(filepath.Join(dir, "examples"), os.DirFS(filepath.Join(root, "examples"))))
+	return dir
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	require.NoError(t, err)
+	require.NoError(t, os.MkdirAll(filepath.Dir(to), 0o755))
+	require.NoError(t, os.WriteFile(to, b, 0o644))
+}
+
+func kustomizeBuild(t *testing.T, dir string) (stdout, stderr string, err error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	cmd := exec.Command(testenv.Kustomize(t), "build", "--enable-alpha-plugins", "--enable-exec", dir)
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err = cmd.Run()
+	return out.String(), errb.String(), err
+}
+
+// TestKustomizeBuildExample runs the real kustomize CLI on the root kustomization.
+func TestKustomizeBuildExample(t *testing.T) {
+	dir := exampleTree(t)
+	out, stderr, err := kustomizeBuild(t, dir)
+	require.NoError(t, err, stderr)
+	golden.Assert(t, filepath.Join(testenv.RepoRoot(), "fixtures", "kustomize-example", "expected.yaml"), []byte(out))
+	assert.NotContains(t, out, "kind: Site", "the generator's own config must not be emitted")
+	assert.NotContains(t, out, "config.kubernetes.io/")
+}
+
+// TestKustomizeBuildFailsOnSpecError shows that a spec error fails the whole build
+// with the message, so Argo CD shows it and applies nothing.
+func TestKustomizeBuildFailsOnSpecError(t *testing.T) {
+	dir := exampleTree(t)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "examples", "site.yaml"), []byte(`apiVersion: peruser.dev/v1alpha1
+kind: Site
+metadata:
+  name: broken
+  annotations:
+    config.kubernetes.io/function: |
+      exec:
+        path: ./bin/krm-fn
+spec:
+  users:
+    - {name: oakley, uid: 0, gid: 20001}
+`), 0o644))
+	out, stderr, err := kustomizeBuild(t, dir)
+	require.Error(t, err)
+	assert.Empty(t, out)
+	assert.Contains(t, stderr, "spec.users[0].uid: must be ≥ 1, got 0")
+}

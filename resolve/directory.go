@@ -1,0 +1,91 @@
+package resolve
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/peruser-dev/peruser/api/v1alpha1"
+	"github.com/peruser-dev/peruser/directory"
+	"github.com/peruser-dev/peruser/field"
+	"github.com/peruser-dev/peruser/identity"
+)
+
+// directoryOrigin is where directory users come from, in error messages.
+const directoryOrigin = "spec.directory"
+
+// withDirectory adds the directory's users to the inline ones. An inline user wins
+// over a directory user of the same name, whole: its uid, gid, groups and profile are
+// the inline ones (docs/directory.md), so a site can pin or correct one user without
+// touching LDAP.
+func withDirectory(ctx context.Context, site *v1alpha1.Site, opts Options, users []identity.User, origins []string) ([]identity.User, []string, error) {
+	d := site.Spec.Directory
+	if d == nil {
+		return users, origins, nil
+	}
+	snap := opts.DirectoryData
+	if snap == nil {
+		var err error
+		env := directory.Env{Dir: opts.Dir, Getenv: opts.Getenv, Stderr: opts.Stderr}
+		if snap, err = directory.Load(ctx, site.Metadata.Name, d, env, opts.Live); err != nil {
+			return nil, nil, err
+		}
+	}
+	inline := make(map[string]bool, len(users))
+	for _, u := range users {
+		inline[u.Name] = true
+	}
+	for _, u := range snap.Identities() {
+		if inline[u.Name] {
+			continue
+		}
+		users = append(users, u)
+		origins = append(origins, directoryOrigin)
+	}
+	return users, origins, nil
+}
+
+// checkMerged applies the rules that only the merged list can: no two users share a
+// uid, whichever source they came from, and there are at least minUsers users.
+func checkMerged(site *v1alpha1.Site, users []identity.User, origins []string) error {
+	d := site.Spec.Directory
+	if d == nil {
+		return nil
+	}
+	var errs field.List
+	byUID := make(map[int64]int, len(users))
+	fromDirectory := 0
+	for i, u := range users {
+		if origins[i] == directoryOrigin {
+			fromDirectory++
+		}
+		j, dup := byUID[u.UID]
+		if !dup {
+			byUID[u.UID] = i
+			continue
+		}
+		// Inline users are checked among themselves by validation, directory users by
+		// package directory: a clash here is between the two sources.
+		errs = append(errs, field.Errorf(uidPath(origins[i]), "uid %d of %q is also the uid of %q (%s): two users must never share a uid",
+			u.UID, u.Name, users[j].Name, describeOrigin(origins[j])))
+	}
+	if min := *d.MinUsers; len(users) < min {
+		errs = append(errs, field.Errorf(field.Path(directoryOrigin).Child("minUsers").String(),
+			"only %d users resolved (%d from the directory, %d inline), fewer than minUsers %d: refusing to render a shrunken list, which a GitOps engine would prune",
+			len(users), fromDirectory, len(users)-fromDirectory, min))
+	}
+	return errs.ErrOrNil()
+}
+
+func uidPath(origin string) string {
+	if origin == directoryOrigin {
+		return origin
+	}
+	return origin + ".uid"
+}
+
+func describeOrigin(origin string) string {
+	if origin == directoryOrigin {
+		return "from the directory"
+	}
+	return fmt.Sprint(origin)
+}
