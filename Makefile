@@ -21,14 +21,17 @@ CONTROLPLANE := $(BIN)/controlplane
 export KUSTOMIZE HELM3 HELM4
 TEST_ENV := PERUSER_REQUIRE_TOOLS=1
 
-.PHONY: all build demo test vet unit tools controlplane e2e bench fuzz-corpus clean
+.PHONY: all build demo test vet unit tools controlplane e2e e2e-cluster bench bench-post-renderer fuzz clean
 
 all: build
 
-build: $(BIN)/krm-fn
+build: $(BIN)/krm-fn $(BIN)/post-renderer
 
 $(BIN)/krm-fn: FORCE
 	CGO_ENABLED=0 $(GO) build -o $@ ./cmd/krm-fn
+
+$(BIN)/post-renderer: FORCE
+	CGO_ENABLED=0 $(GO) build -o $@ ./cmd/post-renderer
 
 FORCE:
 
@@ -59,12 +62,17 @@ vet:
 unit: build tools
 	$(TEST_ENV) $(GO) test -count=1 ./...
 
-## e2e: the end-to-end suite (module e2e/) on a local kube-apiserver and etcd, or on the
-## cluster of PERUSER_E2E_KUBECONFIG when set. -mod=mod: e2e/ replaces the main module with
-## ../, so a new requirement in the main go.mod must not stop the suite.
+## e2e: the end-to-end suite (module e2e/) on a local kube-apiserver and etcd built from
+## their Go modules.
+e2e_run = cd e2e && $(GO) vet ./... && $(TEST_ENV) $(1) $(GO) test -count=1 ./...
 e2e: build tools controlplane
-	cd e2e && $(GO) vet -mod=mod ./...
-	cd e2e && $(TEST_ENV) KUBEBUILDER_ASSETS=$(CONTROLPLANE) $(GO) test -mod=mod -count=1 ./...
+	$(call e2e_run,KUBEBUILDER_ASSETS=$(CONTROLPLANE))
+
+## e2e-cluster: the same suite on the cluster of PERUSER_E2E_KUBECONFIG (kind in CI,
+## e2e/kind/run.sh); kubectl comes from PATH or KUBECTL. Starts nothing.
+e2e-cluster: build tools
+	@test -n "$(PERUSER_E2E_KUBECONFIG)" || { echo "set PERUSER_E2E_KUBECONFIG" >&2; exit 2; }
+	$(call e2e_run,)
 
 ## test: everything — vet, unit, integration and end-to-end tests.
 test: vet unit e2e
@@ -72,6 +80,18 @@ test: vet unit e2e
 ## bench: the performance targets of DESIGN.md §7, as ratios against in-run baselines.
 bench: build tools
 	$(GO) run ./internal/benchreport
+
+## bench-post-renderer: BenchmarkPostRender10kDocs beside its kyaml passthrough baseline (target ≤ 1.5×).
+bench-post-renderer:
+	$(GO) test -run '^$$' -bench '10kDocs$$' -benchmem -count 3 ./harden/
+
+## fuzz: explore each fuzz target for FUZZTIME (the regression corpora under testdata/fuzz
+## run as ordinary tests in `make test`).
+FUZZTIME ?= 60s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./spec/
+	$(GO) test -run '^$$' -fuzz '^FuzzStream$$' -fuzztime $(FUZZTIME) ./harden/
+	$(GO) test -run '^$$' -fuzz '^FuzzStreamPieces$$' -fuzztime $(FUZZTIME) ./harden/
 
 clean:
 	rm -rf $(BIN)

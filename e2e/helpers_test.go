@@ -14,11 +14,6 @@ import (
 	"k8s.io/utils/ptr"
 )
 
-var (
-	unstructuredSlice  = unstructured.NestedSlice
-	unstructuredString = unstructured.NestedString
-)
-
 // identity is a user's POSIX identity as their Namespace's annotations record it.
 type identity struct {
 	UID, GID int64

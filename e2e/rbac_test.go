@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/peruser-dev/peruser/e2e/harness"
 )
@@ -71,11 +72,11 @@ func TestServiceAccountHasInitializerRights(t *testing.T) {
 	}
 	roleName := ""
 	for _, rb := range harness.Select(s.Objects, "RoleBinding", own) {
-		subjects, _, _ := unstructuredSlice(rb.Object, "subjects")
+		subjects, _, _ := unstructured.NestedSlice(rb.Object, "subjects")
 		for _, sub := range subjects {
 			m, _ := sub.(map[string]any)
 			if m["kind"] == "ServiceAccount" && m["name"] == "default" && (m["namespace"] == own || m["namespace"] == nil) {
-				roleName, _, _ = unstructuredString(rb.Object, "roleRef", "name")
+				roleName, _, _ = unstructured.NestedString(rb.Object, "roleRef", "name")
 			}
 		}
 	}

@@ -1,7 +1,9 @@
 package generators_test
 
 import (
+	// Defines -update, so that `go test ./... -update` runs in every package.
 	"context"
+	_ "github.com/peruser-dev/peruser/internal/golden"
 	"testing"
 
 	"github.com/stretchr/testify/require"

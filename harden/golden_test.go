@@ -4,22 +4,19 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/peruser-dev/peruser/api/v1alpha1"
+	"github.com/peruser-dev/peruser/internal/golden"
 	"github.com/peruser-dev/peruser/internal/testenv"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files under fixtures/harden")
 
 // TestGolden runs every case under fixtures/harden/<case>/: config.yaml (a Hardening)
 // and input.yaml give either expected.yaml (the output) or errors.txt (the error
@@ -50,12 +47,12 @@ func TestGolden(t *testing.T) {
 
 			errFile := filepath.Join(dir, "errors.txt")
 			_, statErr := os.Stat(errFile)
-			wantErr := statErr == nil || *update && err != nil
+			wantErr := statErr == nil || golden.Updating() && err != nil
 			if !wantErr {
 				if err != nil {
 					t.Fatalf("unexpected error:\n%v", err)
 				}
-				golden(t, filepath.Join(dir, "expected.yaml"), out)
+				golden.Assert(t, filepath.Join(dir, "expected.yaml"), out)
 				checkStream(t, h, in, out)
 				return
 			}
@@ -65,7 +62,7 @@ func TestGolden(t *testing.T) {
 			if out != nil {
 				t.Errorf("output must be nil on error, got %d bytes", len(out))
 			}
-			golden(t, errFile, []byte(err.Error()+"\n"))
+			golden.Assert(t, errFile, []byte(err.Error()+"\n"))
 		})
 	}
 	if cases < 10 {
@@ -104,46 +101,6 @@ func readFile(t testing.TB, path string) []byte {
 	return b
 }
 
-// golden compares got with the file, or rewrites the file under -update.
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./harden/... -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (run go test ./harden/... -update to accept):\n%s", path, lineDiff(string(want), string(got)))
-	}
-}
-
-// lineDiff shows the first lines where want and got differ.
-func lineDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	var b strings.Builder
-	shown := 0
-	for i := 0; i < len(w) || i < len(g); i++ {
-		var wl, gl string
-		if i < len(w) {
-			wl = w[i]
-		}
-		if i < len(g) {
-			gl = g[i]
-		}
-		if wl != gl {
-			b.WriteString("line " + strconv.Itoa(i+1) + ":\n  want: " + wl + "\n  got:  " + gl + "\n")
-			if shown++; shown == 8 {
-				break
-			}
-		}
-	}
-	return b.String()
-}
 
 // exceptedVolumes lists the volumes a site allows by exception, found independently of
 // templateRun.volumes: through the API type.
@@ -224,7 +181,7 @@ func checkStream(t *testing.T, h *Hardener, in, out []byte) {
 		t.Fatalf("second run: %v", err)
 	}
 	if !bytes.Equal(again, out) || st.Rewritten != 0 {
-		t.Errorf("not idempotent: the second run rewrote %d documents:\n%s", st.Rewritten, lineDiff(string(out), string(again)))
+		t.Errorf("not idempotent: the second run rewrote %d documents:\n%s", st.Rewritten, golden.Diff(string(out), string(again)))
 	}
 	if h.evaluator != nil {
 		assertRestricted(t, h, out)

@@ -416,4 +416,3 @@ func sameInts(seq *yaml.Node, want []int64) bool {
 	}
 	return true
 }
-

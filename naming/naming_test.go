@@ -1,8 +1,10 @@
 package naming
 
 import (
+	// Defines -update, so that `go test ./... -update` runs in every package.
 	"crypto/sha256"
 	"encoding/hex"
+	_ "github.com/peruser-dev/peruser/internal/golden"
 	"regexp"
 	"strings"
 	"testing"

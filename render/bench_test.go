@@ -1,7 +1,9 @@
 package render_test
 
 import (
+	// Defines -update, so that `go test ./... -update` runs in every package.
 	"context"
+	_ "github.com/peruser-dev/peruser/internal/golden"
 	"io"
 	"os"
 	"path/filepath"

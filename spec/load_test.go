@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	// Defines -update, so that `go test ./... -update` runs in every package.
 	_ "github.com/peruser-dev/peruser/internal/golden"
 )
 

@@ -39,14 +39,14 @@ Flags:
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	c := &config{}
 	var (
-		spec                                   v1alpha1.HardeningSpec
-		uid, gid                               int64
-		groups                                 int64List
-		labels                                 keyValues
-		pullSecrets, hostPaths, volumeTypes    stringList
-		rewrites                               keyValues
-		templatePaths                          keyValues
-		verify                                 = true
+		spec                                  v1alpha1.HardeningSpec
+		uid, gid                              int64
+		groups                                int64List
+		labels                                keyValues
+		pullSecrets, hostPaths, volumeTypes   stringList
+		rewrites                              keyValues
+		templatePaths                         keyValues
+		verify                                = true
 		site, user, namespace, lifetime, file string
 	)
 	fs := flag.NewFlagSet("post-renderer", flag.ContinueOnError)

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -32,6 +33,8 @@ type helmRun struct {
 	// hooksHardened: Helm 4 sends hooks (the pre-install Job, the test Pod) to the
 	// post-renderer; Helm 3 never does.
 	hooksHardened bool
+	// groups are the supplemental groups expected on every pod (default: 30001).
+	groups []int64
 }
 
 func helm3Run(t *testing.T) helmRun {
@@ -146,8 +149,12 @@ func checkHelmOutput(t *testing.T, r helmRun, plainOut, out string) {
 		if !runsAs(tpl, 20001, 20001) {
 			t.Errorf("%s does not run as 20001:20001: %+v", key, tpl.Spec.SecurityContext)
 		}
-		if sg := tpl.Spec.SecurityContext.SupplementalGroups; len(sg) != 1 || sg[0] != 30001 {
-			t.Errorf("%s supplementalGroups = %v, want [30001]", key, sg)
+		want := r.groups
+		if want == nil {
+			want = []int64{30001}
+		}
+		if sg := tpl.Spec.SecurityContext.SupplementalGroups; !slices.Equal(sg, want) {
+			t.Errorf("%s supplementalGroups = %v, want %v", key, sg, want)
 		}
 		if v := restrictedVerdict(tpl); v != "" {
 			t.Errorf("%s is rejected by Pod Security restricted: %s", key, v)

@@ -1,8 +1,10 @@
 package main
 
 import (
+	// Defines -update, so that `go test ./... -update` runs in every package.
 	"bytes"
 	"encoding/json"
+	_ "github.com/peruser-dev/peruser/internal/golden"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -102,15 +104,6 @@ func parseStream(t *testing.T, s string) []object {
 	return out
 }
 
-func find(objs []object, kind, name string) *yaml.RNode {
-	for _, o := range objs {
-		if o.kind == kind && o.name == name {
-			return o.node
-		}
-	}
-	return nil
-}
-
 // podTemplates decodes the pod templates of the workloads in objs into the API types,
 // independently of package harden: through the typed objects of k8s.io/api.
 func podTemplates(t *testing.T, objs []object) map[string]corev1.PodTemplateSpec {
@@ -203,7 +196,6 @@ func runsAs(tpl corev1.PodTemplateSpec, uid, gid int64) bool {
 	}
 	return true
 }
-
 
 func mustJSON(t *testing.T, v any) string {
 	t.Helper()

@@ -36,9 +36,16 @@ metadata:
         path: ./post-renderer
 spec:
   identity:
-    uid: 20001
-    gid: 20001
-    supplementalGroups: [30001]
+    site: site.yaml
+    namespace: user-oakley
+`, 0o644)
+		write(t, filepath.Join(dir, "site.yaml"), `apiVersion: peruser.dev/v1alpha1
+kind: Site
+metadata:
+  name: ondemand
+spec:
+  users:
+    - {name: oakley, uid: 20001, gid: 20001, groups: [{name: pzs0001, gid: 30001}, {name: users, gid: 100}]}
 `, 0o644)
 	}
 	write(t, filepath.Join(dir, "kustomization.yaml"), k, 0o644)
@@ -60,6 +67,7 @@ func kustomizeBuild(t *testing.T, dir string) (string, string, error) {
 // TestKustomize runs the real kustomize CLI with helmCharts: (Helm 3 from ./bin) and the
 // hardening transformer, the way Argo CD users render charts (Argo CD has no Helm
 // post-renderer). kustomize's helm inflation includes the hooks, so they are hardened.
+// The identity comes from a Site next to the kustomization, found by namespace.
 func TestKustomize(t *testing.T) {
 	plainOut, stderr, err := kustomizeBuild(t, kustomizeDir(t, false, ""))
 	if err != nil {
@@ -69,7 +77,7 @@ func TestKustomize(t *testing.T) {
 	if err != nil {
 		t.Fatalf("kustomize build (hardened): %v\n%s", err, stderr)
 	}
-	checkHelmOutput(t, helmRun{name: "kustomize", hooksHardened: true}, plainOut, out)
+	checkHelmOutput(t, helmRun{name: "kustomize", hooksHardened: true, groups: []int64{20001, 30001}}, plainOut, out)
 	// Both CRDs (crds/ included by includeCRDs, and the one in templates/) came through.
 	if n := strings.Count(out, "kind: CustomResourceDefinition"); n != 2 {
 		t.Errorf("%d CRDs in the output, want 2", n)

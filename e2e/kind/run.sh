@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs peruser's e2e suite on a throwaway kind cluster: creates the cluster from
-# cluster.yaml, builds what the suite needs (make e2e builds krm-fn, kustomize, Helm and
-# kubectl), runs the suite with the cluster's KUBECONFIG, and deletes the cluster, also
-# when the suite fails. Needs Docker (or Podman) and Go; kind itself is installed with
-# `go install` when it is not on PATH.
+# cluster.yaml, builds what the suite needs (`make e2e-cluster` builds krm-fn, the
+# post-renderer, kustomize and Helm; kubectl comes from PATH or KUBECTL), runs the suite
+# with the cluster's KUBECONFIG, and deletes the cluster, also when the suite fails.
+# Needs Docker (or Podman) and Go; kind itself is installed with `go install` when it is
+# not on PATH.
 #
 #   e2e/kind/run.sh                      # the bundled example site
 #   KIND_NODE_IMAGE=kindest/node:v1.37.2 e2e/kind/run.sh
@@ -41,4 +42,4 @@ fi
 
 # The same suite as `make test` runs on a local kube-apiserver; the kubeconfig switch makes
 # it test this cluster instead and start nothing.
-PERUSER_E2E_KUBECONFIG="$kubeconfig" make -C "$root" e2e
+PERUSER_E2E_KUBECONFIG="$kubeconfig" make -C "$root" e2e-cluster
