@@ -17,7 +17,6 @@ import (
 	"github.com/peruser-dev/peruser/internal/testenv"
 )
 
-
 // TestGolden runs every case under fixtures/harden/<case>/: config.yaml (a Hardening)
 // and input.yaml give either expected.yaml (the output) or errors.txt (the error
 // message, line for line). Successful cases also go through checkStream: documents in
@@ -100,7 +99,6 @@ func readFile(t testing.TB, path string) []byte {
 	}
 	return b
 }
-
 
 // exceptedVolumes lists the volumes a site allows by exception, found independently of
 // templateRun.volumes: through the API type.

@@ -140,11 +140,7 @@ func PickProfile(site *v1alpha1.Site, u identity.User) string {
 	if u.Profile != "" {
 		return u.Profile
 	}
-	names := make([]string, 0, len(site.Spec.Profiles))
-	for n := range site.Spec.Profiles {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := site.ProfileNames()
 	member := make(map[string]bool, len(u.Groups))
 	for _, g := range u.Groups {
 		member[g.Name] = true

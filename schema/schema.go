@@ -1,6 +1,7 @@
-// Package schema embeds the JSON Schema of the Site spec (schema/site.schema.json,
-// draft 2020-12) and validates decoded documents against it, turning the validator's
-// output into field errors with paths such as spec.users[2].uid.
+// Package schema embeds the JSON Schemas of peruser's kinds (site.schema.json for the
+// Site, hardening.schema.json for the post-renderer's Hardening; draft 2020-12) and
+// validates decoded documents against them, turning the validator's output into field
+// errors with paths such as spec.users[2].uid.
 package schema
 
 import (
@@ -22,39 +23,56 @@ import (
 	"github.com/peruser-dev/peruser/field"
 )
 
-// SiteJSON is the schema document, for editors and docs.
+// SiteJSON is the Site schema document, for editors and docs.
 //
 //go:embed site.schema.json
 var SiteJSON []byte
 
+// HardeningJSON is the Hardening schema document.
+//
+//go:embed hardening.schema.json
+var HardeningJSON []byte
+
 var printer = message.NewPrinter(language.English)
 
-const siteURL = "https://peruser.dev/schema/v1alpha1/site.schema.json"
+const (
+	siteURL      = "https://peruser.dev/schema/v1alpha1/site.schema.json"
+	hardeningURL = "https://peruser.dev/schema/v1alpha1/hardening.schema.json"
+)
 
-// Site is a compiled schema of the Site kind. Compile it once and reuse it.
-type Site struct{ schema *jsonschema.Schema }
+// Schema is a compiled schema of one kind. Compile it once per document and reuse it.
+type Schema struct {
+	schema *jsonschema.Schema
+	// raw is the schema document, where errorMessage keywords are looked up.
+	raw any
+}
 
 // CompileSite compiles the embedded Site schema.
-func CompileSite() (*Site, error) {
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(SiteJSON))
+func CompileSite() (*Schema, error) { return compile(siteURL, SiteJSON) }
+
+// CompileHardening compiles the embedded Hardening schema.
+func CompileHardening() (*Schema, error) { return compile(hardeningURL, HardeningJSON) }
+
+func compile(url string, data []byte) (*Schema, error) {
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
 	if err != nil {
-		return nil, fmt.Errorf("embedded schema: %w", err)
+		return nil, fmt.Errorf("embedded schema %s: %w", url, err)
 	}
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft2020)
-	if err := c.AddResource(siteURL, doc); err != nil {
-		return nil, fmt.Errorf("embedded schema: %w", err)
+	if err := c.AddResource(url, doc); err != nil {
+		return nil, fmt.Errorf("embedded schema %s: %w", url, err)
 	}
-	s, err := c.Compile(siteURL)
+	s, err := c.Compile(url)
 	if err != nil {
-		return nil, fmt.Errorf("embedded schema: %w", err)
+		return nil, fmt.Errorf("embedded schema %s: %w", url, err)
 	}
-	return &Site{schema: s}, nil
+	return &Schema{schema: s, raw: doc}, nil
 }
 
 // Validate checks doc (JSON-decoded: map[string]any, []any, json.Number, string, bool,
 // nil) and returns one field error per leaf problem.
-func (s *Site) Validate(doc any) field.List {
+func (s *Schema) Validate(doc any) field.List {
 	err := s.schema.Validate(doc)
 	if err == nil {
 		return nil
@@ -65,30 +83,30 @@ func (s *Site) Validate(doc any) field.List {
 	}
 	var out field.List
 	seen := map[string]bool{}
-	collect(ve, &out, seen)
+	s.collect(ve, &out, seen)
 	return out.Sorted()
 }
 
 // collect walks the error tree down to its leaves. For oneOf/anyOf failures the
 // branches' own errors are usually noise ("must be a number" for a string branch),
 // so the failure is reported once, at the oneOf/anyOf, in plain words.
-func collect(e *jsonschema.ValidationError, out *field.List, seen map[string]bool) {
+func (s *Schema) collect(e *jsonschema.ValidationError, out *field.List, seen map[string]bool) {
 	switch e.ErrorKind.(type) {
 	case *kind.AnyOf, *kind.OneOf:
-		add(e, out, seen)
+		s.add(e, out, seen)
 		return
 	}
 	if len(e.Causes) == 0 {
-		add(e, out, seen)
+		s.add(e, out, seen)
 		return
 	}
 	for _, c := range e.Causes {
-		collect(c, out, seen)
+		s.collect(c, out, seen)
 	}
 }
 
-func add(e *jsonschema.ValidationError, out *field.List, seen map[string]bool) {
-	path, msgs := pathOf(e.InstanceLocation), describe(e)
+func (s *Schema) add(e *jsonschema.ValidationError, out *field.List, seen map[string]bool) {
+	path, msgs := pathOf(e.InstanceLocation), s.describe(e)
 	for _, m := range msgs {
 		p := path
 		if m.child != "" {
@@ -120,17 +138,18 @@ func pathOf(tokens []string) field.Path {
 type msg struct{ child, text string }
 
 // describe words the common failures the way an administrator reads them.
-func describe(e *jsonschema.ValidationError) []msg {
-	if text, ok := customMessage(e); ok {
+func (s *Schema) describe(e *jsonschema.ValidationError) []msg {
+	if text, ok := s.customMessage(e); ok {
 		return []msg{{text: text}}
 	}
 	switch k := e.ErrorKind.(type) {
 	case *kind.AdditionalProperties:
 		props := append([]string(nil), k.Properties...)
 		sort.Strings(props)
+		accepted := s.accepted(e.SchemaURL)
 		out := make([]msg, len(props))
 		for i, p := range props {
-			out[i] = msg{child: p, text: "unknown field"}
+			out[i] = msg{child: p, text: unknownField(p, accepted)}
 		}
 		return out
 	case *kind.Required:
@@ -169,9 +188,9 @@ func describe(e *jsonschema.ValidationError) []msg {
 		if len(k.Subschemas) > 1 {
 			return []msg{{text: "sets more than one of the mutually exclusive fields"}}
 		}
-		return []msg{{text: alternatives(e)}}
+		return []msg{{text: s.alternatives(e)}}
 	case *kind.AnyOf:
-		return []msg{{text: alternatives(e)}}
+		return []msg{{text: s.alternatives(e)}}
 	}
 	return []msg{{text: e.ErrorKind.LocalizedString(printer)}}
 }
@@ -190,11 +209,11 @@ var patternNames = map[string]string{
 // alternatives explains a failed oneOf/anyOf. A branch that failed only because the
 // value has another type (a number branch for a string value) is noise and is left
 // out; what remains are the reasons the fitting branch failed.
-func alternatives(e *jsonschema.ValidationError) string {
+func (s *Schema) alternatives(e *jsonschema.ValidationError) string {
 	var fitting, typeOnly []string
 	for _, c := range e.Causes {
 		var leaf field.List
-		collect(c, &leaf, map[string]bool{})
+		s.collect(c, &leaf, map[string]bool{})
 		onlyType := len(c.Causes) == 0
 		if _, ok := c.ErrorKind.(*kind.Type); ok && onlyType {
 			for _, l := range leaf {

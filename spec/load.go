@@ -67,18 +67,26 @@ func Parse(data []byte, source string) (*v1alpha1.Site, error) {
 
 // ParseDocument is Parse, keeping the source and line index.
 func ParseDocument(data []byte, source string) (*Document, error) {
+	node, err := single(data, source)
+	if err != nil {
+		return nil, err
+	}
+	return NodeDocument(node, source)
+}
+
+// single parses data, which must hold exactly one YAML document.
+func single(data []byte, source string) (*yaml.RNode, error) {
 	nodes, err := (&kio.ByteReader{Reader: bytes.NewReader(data), OmitReaderAnnotations: true}).Read()
 	if err != nil {
 		return nil, field.List{{Source: source, Message: fmt.Sprintf("not valid YAML: %v", err)}}
 	}
 	switch len(nodes) {
 	case 0:
-		return nil, field.List{{Source: source, Message: "no Site document found"}}
+		return nil, field.List{{Source: source, Message: "no document found"}}
 	case 1:
-	default:
-		return nil, field.List{{Source: source, Message: fmt.Sprintf("holds %d documents; a site file holds exactly one Site", len(nodes))}}
+		return nodes[0], nil
 	}
-	return NodeDocument(nodes[0], source)
+	return nil, field.List{{Source: source, Message: fmt.Sprintf("holds %d documents; the file must hold exactly one", len(nodes))}}
 }
 
 // FromNode checks an already parsed Site document, such as a KRM functionConfig.
@@ -94,38 +102,93 @@ func FromNode(node *yaml.RNode, source string) (*v1alpha1.Site, error) {
 func NodeDocument(node *yaml.RNode, source string) (*Document, error) {
 	lines := lineIndex(node.YNode())
 	fail := func(errs field.List) error { return errs.WithSource(source, lines).Sorted() }
-
-	var raw any
-	if err := node.YNode().Decode(&raw); err != nil {
-		return nil, fail(field.List{{Message: fmt.Sprintf("cannot decode: %v", err)}})
-	}
-	js, err := json.Marshal(raw)
-	if err != nil {
-		return nil, fail(field.List{{Message: fmt.Sprintf("not representable as JSON (are all keys strings?): %v", err)}})
-	}
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(js))
-	if err != nil {
-		return nil, fail(field.List{{Message: err.Error()}})
+	if errs := checkKind(node, v1alpha1.SiteKind); len(errs) > 0 {
+		return nil, fail(errs)
 	}
 	sch, err := schema.CompileSite()
 	if err != nil {
 		return nil, err
 	}
-	if errs := sch.Validate(doc); len(errs) > 0 {
-		return nil, fail(errs)
-	}
-
 	var site v1alpha1.Site
-	dec := json.NewDecoder(bytes.NewReader(js))
-	dec.DisallowUnknownFields() // the schema already refuses them; this guards schema/type drift
-	if err := dec.Decode(&site); err != nil {
-		return nil, fail(field.List{{Message: fmt.Sprintf("decoding: %v", err)}})
+	if errs := decodeChecked(node, sch, &site); len(errs) > 0 {
+		return nil, fail(errs)
 	}
 	site.Default()
 	if errs := site.Validate(); len(errs) > 0 {
 		return nil, fail(errs)
 	}
 	return &Document{Site: &site, Source: source, Line: lines}, nil
+}
+
+// Hardening checks a Hardening document (the post-renderer's --config file or its KRM
+// function config) the same way as a Site: schema, strict decode, Validate.
+func Hardening(node *yaml.RNode, source string) (*v1alpha1.Hardening, error) {
+	lines := lineIndex(node.YNode())
+	fail := func(errs field.List) error { return errs.WithSource(source, lines).Sorted() }
+	if errs := checkKind(node, v1alpha1.HardeningKind); len(errs) > 0 {
+		return nil, fail(errs)
+	}
+	sch, err := schema.CompileHardening()
+	if err != nil {
+		return nil, err
+	}
+	var h v1alpha1.Hardening
+	if errs := decodeChecked(node, sch, &h); len(errs) > 0 {
+		return nil, fail(errs)
+	}
+	if errs := h.Validate(); len(errs) > 0 {
+		return nil, fail(errs)
+	}
+	return &h, nil
+}
+
+// LoadHardening reads and checks the Hardening in the file at path.
+func LoadHardening(path string) (*v1alpha1.Hardening, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading hardening config: %w", err)
+	}
+	node, err := single(data, path)
+	if err != nil {
+		return nil, err
+	}
+	return Hardening(node, path)
+}
+
+// checkKind refuses a document of another kind in one line, before the schema would
+// list every field that kind lacks.
+func checkKind(node *yaml.RNode, kind string) field.List {
+	if node.GetApiVersion() == v1alpha1.APIVersion && node.GetKind() == kind {
+		return nil
+	}
+	return field.List{field.Errorf("", "must be apiVersion: %s, kind: %s (got apiVersion: %q, kind: %q)",
+		v1alpha1.APIVersion, kind, node.GetApiVersion(), node.GetKind())}
+}
+
+// decodeChecked validates node against sch and decodes it strictly into out. YAML goes
+// through JSON so that the schema sees exactly what the Go types will decode.
+func decodeChecked(node *yaml.RNode, sch *schema.Schema, out any) field.List {
+	var raw any
+	if err := node.YNode().Decode(&raw); err != nil {
+		return field.List{{Message: fmt.Sprintf("cannot decode: %v", err)}}
+	}
+	js, err := json.Marshal(raw)
+	if err != nil {
+		return field.List{{Message: fmt.Sprintf("not representable as JSON (are all keys strings?): %v", err)}}
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(js))
+	if err != nil {
+		return field.List{{Message: err.Error()}}
+	}
+	if errs := sch.Validate(doc); len(errs) > 0 {
+		return errs
+	}
+	dec := json.NewDecoder(bytes.NewReader(js))
+	dec.DisallowUnknownFields() // the schema already refuses them; this guards schema/type drift
+	if err := dec.Decode(out); err != nil {
+		return field.List{{Message: fmt.Sprintf("decoding: %v", err)}}
+	}
+	return nil
 }
 
 // lineIndex returns a function that finds the line of a field path in the document,

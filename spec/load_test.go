@@ -61,7 +61,7 @@ spec:
 
 func TestParseRefusesStreamsAndEmptyFiles(t *testing.T) {
 	_, err := Parse([]byte("# nothing\n"), "site.yaml")
-	assert.ErrorContains(t, err, "site.yaml: no Site document found")
+	assert.ErrorContains(t, err, "site.yaml: no document found")
 	_, err = Parse([]byte("apiVersion: v1\nkind: A\n---\napiVersion: v1\nkind: B\n"), "site.yaml")
 	assert.ErrorContains(t, err, "holds 2 documents")
 }

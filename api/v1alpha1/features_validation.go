@@ -4,7 +4,6 @@ import (
 	"net"
 	"net/url"
 	"regexp"
-	"sort"
 	"strings"
 	"time"
 
@@ -184,12 +183,7 @@ func validateCapacity(p field.Path, q Quantity) field.List {
 // the profile's storage quota (else the apiserver refuses the PersistentVolumeClaim).
 func (s *Site) validateProfileFeatures(path field.Path) field.List {
 	var errs field.List
-	names := make([]string, 0, len(s.Spec.Profiles))
-	for n := range s.Spec.Profiles {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range s.ProfileNames() {
 		prof := s.Spec.Profiles[n]
 		p := path.Key(n)
 		if prof.Ingress != nil {

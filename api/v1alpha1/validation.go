@@ -2,8 +2,9 @@ package v1alpha1
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
-	"sort"
+	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -79,26 +80,20 @@ func (s *Site) validateUsers(path field.Path) field.List {
 	return errs
 }
 
+// ProfileNames are the site's profile names in name order, the order in which profiles
+// are matched against a user's groups.
+func (s *Site) ProfileNames() []string { return slices.Sorted(maps.Keys(s.Spec.Profiles)) }
+
 func (s *Site) profileNames() string {
-	names := make([]string, 0, len(s.Spec.Profiles))
-	for n := range s.Spec.Profiles {
-		names = append(names, n)
-	}
-	if len(names) == 0 {
+	if len(s.Spec.Profiles) == 0 {
 		return "none"
 	}
-	sort.Strings(names)
-	return strings.Join(names, ", ")
+	return strings.Join(s.ProfileNames(), ", ")
 }
 
 func (s *Site) validateProfiles(path field.Path) field.List {
 	var errs field.List
-	names := make([]string, 0, len(s.Spec.Profiles))
-	for n := range s.Spec.Profiles {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range s.ProfileNames() {
 		p := path.Key(n)
 		prof := s.Spec.Profiles[n]
 		errs = append(errs, validateQuantities(p.Child("quota"), prof.Quota)...)
@@ -152,14 +147,7 @@ func validateQuantities(p field.Path, r Resources) field.List {
 	return errs
 }
 
-func sortedKeys(r Resources) []string {
-	keys := make([]string, 0, len(r))
-	for k := range r {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
+func sortedKeys(r Resources) []string { return slices.Sorted(maps.Keys(r)) }
 
 func validateCIDRs(p field.Path, cidrs []string) field.List {
 	var errs field.List
@@ -193,14 +181,7 @@ func validateMap(p field.Path, m map[string]string, isLabel bool) field.List {
 	return errs
 }
 
-func sortedStrings(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
+func sortedStrings(m map[string]string) []string { return slices.Sorted(maps.Keys(m)) }
 
 // ParseQuantity parses a Quantity with the apimachinery rules.
 func ParseQuantity(q Quantity) (resource.Quantity, error) {

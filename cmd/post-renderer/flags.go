@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	specfile "github.com/peruser-dev/peruser/spec"
+
 	"github.com/peruser-dev/peruser/api/v1alpha1"
 )
 
@@ -81,7 +83,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		return nil, fmt.Errorf("unexpected argument %q (the manifests are read from stdin)", fs.Arg(0))
 	}
 	if file != "" {
-		h, err := loadHardening(file)
+		h, err := specfile.LoadHardening(file)
 		if err != nil {
 			return nil, err
 		}

@@ -4,13 +4,14 @@ import (
 	// Defines -update, so that `go test ./... -update` runs in every package.
 	"bytes"
 	"encoding/json"
-	_ "github.com/peruser-dev/peruser/internal/golden"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+
+	_ "github.com/peruser-dev/peruser/internal/golden"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"

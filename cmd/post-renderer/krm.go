@@ -8,6 +8,8 @@ import (
 	"io"
 	"regexp"
 
+	specfile "github.com/peruser-dev/peruser/spec"
+
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/kio/kioutil"
@@ -53,7 +55,7 @@ func hardenResourceList(ctx context.Context, rl *framework.ResourceList, stderr 
 	if rl.FunctionConfig == nil || rl.FunctionConfig.IsNilOrEmpty() {
 		return fmt.Errorf("functionConfig is missing: this transformer takes a peruser.dev/v1alpha1 Hardening")
 	}
-	hc, err := decodeHardening(rl.FunctionConfig)
+	hc, err := specfile.Hardening(rl.FunctionConfig, "functionConfig")
 	if err != nil {
 		return inFunctionConfig(err)
 	}

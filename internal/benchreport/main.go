@@ -10,10 +10,12 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -147,14 +149,7 @@ func median(v []float64) float64 {
 	return s[len(s)/2]
 }
 
-func sortedKeys(m map[string][]float64) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
+func sortedKeys(m map[string][]float64) []string { return slices.Sorted(maps.Keys(m)) }
 
 // measureBinary runs the built krm-fn on a generated site: its peak RSS, and
 // kustomize build with the function against kustomize build of its output as files.
