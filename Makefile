@@ -21,7 +21,7 @@ CONTROLPLANE := $(BIN)/controlplane
 export KUSTOMIZE HELM3 HELM4
 TEST_ENV := PERUSER_REQUIRE_TOOLS=1
 
-.PHONY: all build demo test vet unit tools controlplane e2e e2e-cluster bench bench-post-renderer fuzz clean
+.PHONY: all build demo test vet unit tools controlplane e2e e2e-cluster bench bench-post-renderer fuzz helm4-plugin clean
 
 all: build
 
@@ -32,6 +32,10 @@ $(BIN)/krm-fn: FORCE
 
 $(BIN)/post-renderer: FORCE
 	CGO_ENABLED=0 $(GO) build -o $@ ./cmd/post-renderer
+
+## helm4-plugin: the Helm 4 post-renderer plugin, ready for `helm plugin install plugins/helm4/peruser`.
+helm4-plugin:
+	CGO_ENABLED=0 $(GO) build -o plugins/helm4/peruser/bin/post-renderer ./cmd/post-renderer
 
 FORCE:
 

@@ -81,7 +81,7 @@ func newGenerator(site *v1alpha1.Site, in Inputs) (*generator, error) {
 		in:         in,
 		siteLabels: map[string]string{LabelManagedBy: ManagedBy, LabelSite: site.Metadata.Name},
 	}
-	if site.Spec.Registry != nil {
+	if reg := site.Spec.Registry; reg != nil && reg.ExternalSecret == nil {
 		if len(in.DockerConfigJSON) == 0 {
 			return nil, fmt.Errorf("spec.registry: the docker config was not read (render-time input missing)")
 		}

@@ -40,7 +40,9 @@ func (g *generator) networkPolicies(u identity.User) []*yaml.Node {
 		"ports", seq(
 			mapping("port", 53, "protocol", "UDP"),
 			mapping("port", 53, "protocol", "TCP")),
-		"to", seq(namespacePeer("kube-system", mapping("matchLabels", map[string]string{"k8s-app": "kube-dns"}))))
+		// Any pod of kube-system, not only k8s-app=kube-dns: DNS add-ons label their pods
+		// differently. A node-local DNS cache on a link-local address needs an allowCIDRs entry.
+		"to", seq(namespacePeer("kube-system", nil)))
 	rules := []*yaml.Node{mapping("to", seq(mapping("podSelector", emptyMap()))), dns}
 	if len(np.Egress.AllowCIDRs) > 0 {
 		to := make([]*yaml.Node, len(np.Egress.AllowCIDRs))

@@ -42,7 +42,7 @@ func BenchmarkRender10kUsers(b *testing.B) {
 }
 
 // renderSite parses, checks, resolves and generates, failing b on any error.
-func renderSite(b *testing.B, site []byte, env render.Env) []*yaml.RNode {
+func renderSite(b testing.TB, site []byte, env render.Env) []*yaml.RNode {
 	doc, err := spec.ParseDocument(site, "bench.yaml")
 	if err != nil {
 		b.Fatal(err)

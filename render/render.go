@@ -57,7 +57,7 @@ func Site(ctx context.Context, site *v1alpha1.Site, env Env) ([]*yaml.RNode, err
 // ReadInputs reads and checks what the spec points to: the registry's docker config.
 func ReadInputs(site *v1alpha1.Site, env Env) (generators.Inputs, error) {
 	var in generators.Inputs
-	if reg := site.Spec.Registry; reg != nil {
+	if reg := site.Spec.Registry; reg != nil && reg.ExternalSecret == nil {
 		b, err := readDockerConfig(reg, env)
 		if err != nil {
 			return in, err

@@ -203,6 +203,7 @@ var patternNames = map[string]string{
 	`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`:                                   "a DNS-1123 label (lowercase letters, digits and '-', starting and ending with a letter or digit)",
 	`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`: "a DNS-1123 name (lowercase letters, digits, '-' and '.')",
 	`^([a-z0-9][-a-z0-9]*)?$`:                                           "a namespace prefix (lowercase letters, digits and '-', starting with a letter or digit)",
+	`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`:                         "a Go duration (such as 30m, 1h, 168h)",
 	`^[A-Za-z_][A-Za-z0-9_]*$`:                                          "an environment variable name",
 }
 

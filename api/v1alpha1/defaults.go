@@ -33,8 +33,21 @@ func (s *Site) Default() {
 	if d := s.Spec.Directory; d != nil {
 		d.Default()
 	}
-	if reg := s.Spec.Registry; reg != nil && reg.SecretName == "" {
-		reg.SecretName = DefaultRegistrySecretName
+	if reg := s.Spec.Registry; reg != nil {
+		if reg.SecretName == "" {
+			reg.SecretName = DefaultRegistrySecretName
+		}
+		if es := reg.ExternalSecret; es != nil {
+			if es.APIVersion == "" {
+				es.APIVersion = "external-secrets.io/v1"
+			}
+			if es.StoreRef.Kind == "" {
+				es.StoreRef.Kind = "ClusterSecretStore"
+			}
+			if es.RefreshInterval == "" {
+				es.RefreshInterval = "1h"
+			}
+		}
 	}
 	jpr := &s.Spec.Reapers.JobPodReaper
 	if jpr.Namespace == "" {

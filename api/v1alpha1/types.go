@@ -156,6 +156,28 @@ type Registry struct {
 	DockerConfigJSONFile string `json:"dockerConfigJSONFile,omitempty"`
 	// DockerConfigJSONEnv names an environment variable holding the docker config.
 	DockerConfigJSONEnv string `json:"dockerConfigJSONEnv,omitempty"`
+	// ExternalSecret, instead, has the External Secrets Operator make the Secret in each
+	// user namespace, so no credential is ever in the rendered output.
+	ExternalSecret *ExternalSecret `json:"externalSecret,omitempty"`
+}
+
+// ExternalSecret points at the docker config in an External Secrets Operator store.
+type ExternalSecret struct {
+	// APIVersion of the ExternalSecret. Default "external-secrets.io/v1".
+	APIVersion string   `json:"apiVersion,omitempty"`
+	StoreRef   StoreRef `json:"storeRef"`
+	// Key and Property locate the docker config JSON in the store.
+	Key      string `json:"key"`
+	Property string `json:"property,omitempty"`
+	// RefreshInterval is a Go duration. Default "1h".
+	RefreshInterval string `json:"refreshInterval,omitempty"`
+}
+
+// StoreRef names a SecretStore or ClusterSecretStore.
+type StoreRef struct {
+	Name string `json:"name"`
+	// Kind is ClusterSecretStore (default) or SecretStore.
+	Kind string `json:"kind,omitempty"`
 }
 
 // Directory, DirectorySearch, UserSearch and Attributes are in directory.go.

@@ -29,9 +29,17 @@ func (s *Site) Validate() field.List {
 	if c := s.Spec.Admission.LDAPConfigMaps; c != nil {
 		errs = append(errs, c.Validate(spec.Child("admission").Child("ldapConfigMaps"))...)
 	}
-	if r := s.Spec.Registry; r != nil && (r.DockerConfigJSONFile == "") == (r.DockerConfigJSONEnv == "") {
-		errs = append(errs, field.Errorf(spec.Child("registry").String(),
-			"set exactly one of dockerConfigJSONFile or dockerConfigJSONEnv (the pull secret is never written in the spec)"))
+	if r := s.Spec.Registry; r != nil {
+		sources := 0
+		for _, set := range []bool{r.DockerConfigJSONFile != "", r.DockerConfigJSONEnv != "", r.ExternalSecret != nil} {
+			if set {
+				sources++
+			}
+		}
+		if sources != 1 {
+			errs = append(errs, field.Errorf(spec.Child("registry").String(),
+				"set exactly one of dockerConfigJSONFile, dockerConfigJSONEnv or externalSecret (the pull secret is never written in the spec)"))
+		}
 	}
 	errs = append(errs, s.validateFeatures(spec)...) // features_validation.go
 	np := spec.Child("networkPolicy")
