@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
@@ -43,6 +44,7 @@ Usage:
                             print Open OnDemand's clusters.d file for its Kubernetes
                             adapter; warns (--strict: fails) for users OOD cannot address
   krm-fn install DIR        copy this executable into DIR (for an Argo CD init container)
+  krm-fn version            print the version and the API version it reads
   krm-fn help               print this help
 
 Relative file paths in the Site are read from the working directory (kustomize sets
@@ -99,6 +101,9 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return runValues(args[1:], stdout) // features.go
 	case "ood-cluster":
 		return runOODCluster(ctx, args[1:], stdout, stderr, env) // features.go
+	case "version", "--version":
+		_, err := fmt.Fprintf(stdout, "krm-fn %s (%s)\n", version(), v1alpha1.APIVersion)
+		return err
 	case "help", "-h", "--help":
 		_, err := io.WriteString(stdout, usage)
 		return err
@@ -212,6 +217,15 @@ func reportError(w io.Writer, err error) {
 	for _, line := range strings.Split(strings.TrimRight(err.Error(), "\n"), "\n") {
 		fmt.Fprintf(w, "krm-fn: error: %s\n", line)
 	}
+}
+
+// version is the module version the binary was built from (`go install …@v0.1.0`), or
+// "devel" for a build from a checkout.
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "devel"
 }
 
 // Main is the process entry point.

@@ -190,7 +190,11 @@ func TestUsage(t *testing.T) {
 			assert.Contains(t, stderr, tt.contains)
 		})
 	}
-	stdout, _, code := runCLI(t, nil, "help")
+	stdout, _, code := runCLI(t, nil, "version")
+	assert.Equal(t, 0, code)
+	assert.Contains(t, stdout, "krm-fn ")
+	assert.Contains(t, stdout, "peruser.dev/v1alpha1")
+	stdout, _, code = runCLI(t, nil, "help")
 	assert.Equal(t, 0, code)
 	assert.Contains(t, stdout, "krm-fn render SITE.yaml")
 }
