@@ -38,30 +38,51 @@ type Inputs struct {
 // user's objects in users' order (resolve sorts them by namespace), each user's in a
 // fixed kind order. users must come from package resolve.
 func Generate(site *v1alpha1.Site, users []identity.User, in Inputs) ([]*yaml.RNode, error) {
-	g, err := newGenerator(site, in)
+	var out []*yaml.RNode
+	err := Stream(site, users, in, func(batch []*yaml.RNode) error {
+		out = append(out, batch...)
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
+	return out, nil
+}
+
+// Stream emits the objects of Generate in batches: the site-wide objects, then each
+// user's. Every check that can fail runs before the first batch, so an error never
+// follows output, and only one user's objects are held at a time: rendering 10,000
+// users needs the memory of one.
+func Stream(site *v1alpha1.Site, users []identity.User, in Inputs, emit func(batch []*yaml.RNode) error) error {
+	g, err := newGenerator(site, in)
+	if err != nil {
+		return err
+	}
 	if err := g.checkStorage(users); err != nil { // storage.go
-		return nil, err
+		return err
 	}
 	configMaps, err := g.ldapConfigMaps(users) // ldapconfigmaps.go
 	if err != nil {
-		return nil, err
+		return err
 	}
-	out := make([]*yaml.RNode, 0, len(users)*g.perUserCount+8)
-	for _, n := range g.siteWide(users) {
-		out = append(out, yaml.NewRNode(n))
-	}
-	for _, n := range configMaps {
-		out = append(out, yaml.NewRNode(n))
+	siteWide := append(g.siteWide(users), configMaps...)
+	if err := emit(wrap(siteWide)); err != nil {
+		return err
 	}
 	for _, u := range users {
-		for _, n := range g.perUser(u) {
-			out = append(out, yaml.NewRNode(n))
+		if err := emit(wrap(g.perUser(u))); err != nil {
+			return err
 		}
 	}
-	return out, nil
+	return nil
+}
+
+func wrap(nodes []*yaml.Node) []*yaml.RNode {
+	out := make([]*yaml.RNode, len(nodes))
+	for i, n := range nodes {
+		out[i] = yaml.NewRNode(n)
+	}
+	return out
 }
 
 // generator holds what every object of one render shares, computed once.

@@ -116,11 +116,11 @@ func runRender(ctx context.Context, path string, stdout io.Writer, env render.En
 	if err != nil {
 		return err
 	}
-	objs, err := render.Site(ctx, doc.Site, env)
-	if err != nil {
+	// stdout is Run's buffer: nothing reaches the real stdout unless all of it succeeded.
+	if err := render.SiteTo(ctx, doc.Site, env, stdout); err != nil {
 		return doc.Errors(err)
 	}
-	return render.Write(stdout, objs)
+	return nil
 }
 
 // runFunction is the KRM function. kustomize hands a generator only its own config

@@ -18,6 +18,7 @@ import (
 	"github.com/peruser-dev/peruser/api/v1alpha1"
 	"github.com/peruser-dev/peruser/field"
 	"github.com/peruser-dev/peruser/generators"
+	"github.com/peruser-dev/peruser/identity"
 	"github.com/peruser-dev/peruser/resolve"
 )
 
@@ -43,15 +44,47 @@ func OSEnv() Env {
 // Site renders every object of site. On any error it returns no objects at all: a
 // GitOps engine that received a partial list would prune the missing users.
 func Site(ctx context.Context, site *v1alpha1.Site, env Env) ([]*yaml.RNode, error) {
-	in, err := ReadInputs(site, env)
-	if err != nil {
-		return nil, err
-	}
-	users, err := resolve.Users(ctx, site, resolve.Options{Stderr: env.Stderr, Dir: env.Dir, Getenv: env.Getenv, Live: env.Live})
+	in, users, err := prepare(ctx, site, env)
 	if err != nil {
 		return nil, err
 	}
 	return generators.Generate(site, users, in)
+}
+
+// SiteTo renders site straight to w as a YAML stream, one user at a time, so memory does
+// not grow with the number of users. Every check runs before the first byte is written;
+// callers that must never leave partial output (krm-fn) still buffer w.
+func SiteTo(ctx context.Context, site *v1alpha1.Site, env Env, w io.Writer) error {
+	in, users, err := prepare(ctx, site, env)
+	if err != nil {
+		return err
+	}
+	first := true
+	return generators.Stream(site, users, in, func(batch []*yaml.RNode) error {
+		if len(batch) == 0 {
+			return nil
+		}
+		if !first {
+			if _, err := io.WriteString(w, "---\n"); err != nil {
+				return fmt.Errorf("writing objects: %w", err)
+			}
+		}
+		first = false
+		return Write(w, batch)
+	})
+}
+
+// prepare reads the render-time inputs and resolves the users.
+func prepare(ctx context.Context, site *v1alpha1.Site, env Env) (generators.Inputs, []identity.User, error) {
+	in, err := ReadInputs(site, env)
+	if err != nil {
+		return in, nil, err
+	}
+	users, err := resolve.Users(ctx, site, resolve.Options{Stderr: env.Stderr, Dir: env.Dir, Getenv: env.Getenv, Live: env.Live})
+	if err != nil {
+		return in, nil, err
+	}
+	return in, users, nil
 }
 
 // ReadInputs reads and checks what the spec points to: the registry's docker config.
