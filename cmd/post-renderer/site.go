@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strings"
 
@@ -21,7 +22,9 @@ func siteIdentity(ctx context.Context, sitePath, user, namespace string, stderr 
 	if err != nil {
 		return harden.Identity{}, err
 	}
-	users, err := resolve.Users(ctx, site, resolve.Options{Stderr: stderr})
+	// Relative paths in the site (directory snapshot, caFile) are read from the working
+	// directory and secrets from the environment, exactly as krm-fn reads them.
+	users, err := resolve.Users(ctx, site, resolve.Options{Stderr: stderr, Dir: ".", Getenv: os.Getenv})
 	if err != nil {
 		return harden.Identity{}, fmt.Errorf("%s: resolving users: %w", sitePath, err)
 	}

@@ -3,9 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/peruser-dev/peruser/internal/testenv"
 )
 
 // TestSiteIdentity resolves the identity through a Site, the same way krm-fn does: a
@@ -66,5 +70,26 @@ spec:
 				t.Errorf("stderr lacks %q:\n%s", tt.stderrHas, stderr.String())
 			}
 		})
+	}
+}
+
+// TestSiteIdentityFromDirectorySnapshot: with --site, a user that exists only in the
+// site's directory snapshot is found, with its LDAP groups, and no LDAP server is asked
+// (the site's URL points nowhere reachable).
+func TestSiteIdentityFromDirectorySnapshot(t *testing.T) {
+	dir := filepath.Join(testenv.RepoRoot(), "fixtures", "directory-snapshot")
+	pod := "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: busybox}]\n"
+	cmd := exec.Command(postRendererBinary(t), "--site", "site.yaml", "--user", "oakley")
+	cmd.Dir, cmd.Stdin = dir, strings.NewReader(pod)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("post-renderer: %v\n%s", err, stderr.String())
+	}
+	for _, want := range []string{"runAsUser: 20001", "runAsGroup: 20001", "fsGroup: 20001", "- 30001", "- 30100", "- 30200"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout.String())
+		}
 	}
 }
