@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -26,7 +27,11 @@ func Tool(t testing.TB, envVar, fallback string) string {
 			return p
 		}
 	}
-	Missing(t, "%s not found: set %s or run through `make test`", fallback, envVar)
+	name := fallback
+	if name == "" {
+		name = strings.ToLower(envVar)
+	}
+	Missing(t, "%s not found: set %s or run through `make test`", name, envVar)
 	return ""
 }
 
