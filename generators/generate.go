@@ -65,7 +65,7 @@ func Stream(site *v1alpha1.Site, users []identity.User, in Inputs, emit func(bat
 	if err != nil {
 		return err
 	}
-	siteWide := append(g.siteWide(users), configMaps...)
+	siteWide := append(g.siteWide(), configMaps...)
 	if err := emit(wrap(siteWide)); err != nil {
 		return err
 	}
@@ -85,21 +85,22 @@ func wrap(nodes []*yaml.Node) []*yaml.RNode {
 	return out
 }
 
+// perUserObjects is the most objects one user gets (the kinds listed at perUser), to
+// size its slice.
+const perUserObjects = 13
+
 // generator holds what every object of one render shares, computed once.
 type generator struct {
 	site *v1alpha1.Site
-	in   Inputs
 	// siteLabels are managed-by and site, the labels of every object.
 	siteLabels map[string]string
 	// dockerConfigB64 is the pull secret's data, encoded once for all users.
 	dockerConfigB64 string
-	perUserCount    int
 }
 
 func newGenerator(site *v1alpha1.Site, in Inputs) (*generator, error) {
 	g := &generator{
 		site:       site,
-		in:         in,
 		siteLabels: map[string]string{LabelManagedBy: ManagedBy, LabelSite: site.Metadata.Name},
 	}
 	if reg := site.Spec.Registry; reg != nil && reg.ExternalSecret == nil {
@@ -108,12 +109,11 @@ func newGenerator(site *v1alpha1.Site, in Inputs) (*generator, error) {
 		}
 		g.dockerConfigB64 = encodeBase64(in.DockerConfigJSON)
 	}
-	g.perUserCount = 10
 	return g, nil
 }
 
 // siteWide are the objects emitted once per site.
-func (g *generator) siteWide(_ []identity.User) []*yaml.Node {
+func (g *generator) siteWide() []*yaml.Node {
 	var out []*yaml.Node
 	out = append(out, g.clusterRoles()...)
 	out = append(out, g.jobPodReaperClusterRoles()...) // reapers.go
@@ -126,7 +126,7 @@ func (g *generator) siteWide(_ []identity.User) []*yaml.Node {
 // ResourceQuota, LimitRange, PersistentVolumeClaim, PersistentVolume, Ingress. Objects
 // a site does not configure are left out; the order of the others never changes.
 func (g *generator) perUser(u identity.User) []*yaml.Node {
-	out := make([]*yaml.Node, 0, g.perUserCount)
+	out := make([]*yaml.Node, 0, perUserObjects)
 	out = append(out, g.namespace(u))
 	out = append(out, g.serviceAccount(u))
 	if s := g.pullSecret(u); s != nil {

@@ -3,8 +3,9 @@ package generators_test
 import (
 	// Defines -update, so that `go test ./... -update` runs in every package.
 	"context"
-	_ "github.com/peruser-dev/peruser/internal/golden"
 	"testing"
+
+	_ "github.com/peruser-dev/peruser/internal/golden"
 
 	"github.com/stretchr/testify/require"
 	"sigs.k8s.io/kustomize/kyaml/yaml"

@@ -58,11 +58,7 @@ func resources(r v1alpha1.Resources) *yaml.Node {
 	sort.Strings(keys)
 	n := mapping()
 	for _, k := range keys {
-		v := string(r[k])
-		if q, err := v1alpha1.ParseQuantity(r[k]); err == nil {
-			v = q.String()
-		}
-		n.Content = append(n.Content, str(k), str(v))
+		n.Content = append(n.Content, str(k), str(canonicalQuantity(r[k])))
 	}
 	return n
 }

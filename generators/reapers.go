@@ -31,8 +31,13 @@ func (g *generator) jobPodReaperRoleBinding(u identity.User) []*yaml.Node {
 	if !r.Enabled {
 		return nil
 	}
-	sa := mapping("kind", "ServiceAccount", "name", r.ServiceAccount, "namespace", r.Namespace)
-	return []*yaml.Node{roleBinding(u.Slug+"-job-pod-reaper-rolebinding", u.Namespace, g.userLabels(u), JobPodReaperClusterRole, sa)}
+	return []*yaml.Node{roleBinding(u.Slug+"-job-pod-reaper-rolebinding", u.Namespace, g.userLabels(u), JobPodReaperClusterRole, g.jobPodReaperSubject())}
+}
+
+// jobPodReaperSubject is the reaper's ServiceAccount as an RBAC subject.
+func (g *generator) jobPodReaperSubject() *yaml.Node {
+	r := g.site.Spec.Reapers.JobPodReaper
+	return mapping("kind", "ServiceAccount", "name", r.ServiceAccount, "namespace", r.Namespace)
 }
 
 // jobPodReaperClusterRoles are the reaper's roles, when the site owns ClusterRoles: the
@@ -44,7 +49,6 @@ func (g *generator) jobPodReaperClusterRoles() []*yaml.Node {
 	if !r.Enabled || !g.site.Spec.RBAC.ClusterRoles {
 		return nil
 	}
-	sa := mapping("kind", "ServiceAccount", "name", r.ServiceAccount, "namespace", r.Namespace)
 	return []*yaml.Node{
 		clusterRole(JobPodReaperClusterRole, g.siteLabels,
 			rule([]string{"pods", "services", "configmaps", "secrets"}, []string{"list", "delete"})),
@@ -52,7 +56,7 @@ func (g *generator) jobPodReaperClusterRoles() []*yaml.Node {
 			rule([]string{"namespaces"}, []string{"list"})),
 		object(rbacAPI, "ClusterRoleBinding", meta(JobPodReaperListNamespaces, "", g.siteLabels, nil),
 			"roleRef", mapping("apiGroup", rbacGroup, "kind", "ClusterRole", "name", JobPodReaperListNamespaces),
-			"subjects", seq(sa)),
+			"subjects", seq(g.jobPodReaperSubject())),
 	}
 }
 

@@ -10,7 +10,6 @@ import (
 
 	"github.com/peruser-dev/peruser/field"
 	"github.com/peruser-dev/peruser/generators"
-	"github.com/peruser-dev/peruser/identity"
 	"github.com/peruser-dev/peruser/render"
 	"github.com/peruser-dev/peruser/spec"
 )
@@ -38,9 +37,9 @@ func runValues(args []string, stdout io.Writer) error {
 }
 
 // runOODCluster prints Open OnDemand's clusters.d file for the site: `krm-fn
-// ood-cluster [--strict] SITE.yaml`. It renders the site too, to find the users whose
-// namespace OOD cannot address (see generators.OODNamespaceMismatches): a warning
-// each, or with --strict an error.
+// ood-cluster [--strict] SITE.yaml`. It resolves the site's users as a render does, to
+// find those whose namespace OOD cannot address (see generators.OODNamespaceMismatches):
+// a warning each, or with --strict an error.
 func runOODCluster(ctx context.Context, args []string, stdout, stderr io.Writer, env render.Env) error {
 	strict := false
 	var rest []string
@@ -67,11 +66,11 @@ func runOODCluster(ctx context.Context, args []string, stdout, stderr io.Writer,
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	objs, err := render.Site(ctx, doc.Site, env)
+	users, err := render.Users(ctx, doc.Site, env)
 	if err != nil {
 		return doc.Errors(err)
 	}
-	mismatches := generators.OODNamespaceMismatches(doc.Site, usersOf(objs))
+	mismatches := generators.OODNamespaceMismatches(doc.Site, users)
 	var errs field.List
 	for _, m := range mismatches {
 		msg := fmt.Sprintf("user %q: OOD will use namespace %q (namespace_prefix + username), but the user's namespace is %q; "+
@@ -87,23 +86,6 @@ func runOODCluster(ctx context.Context, args []string, stdout, stderr io.Writer,
 		return errs
 	}
 	return writeDocument(stdout, cluster)
-}
-
-// usersOf recovers each user's raw name and namespace from the rendered Namespaces,
-// so that ood-cluster sees exactly the users render resolved, from whatever source.
-func usersOf(objs []*yaml.RNode) []identity.User {
-	var users []identity.User
-	for _, o := range objs {
-		if o.GetKind() != "Namespace" || o.GetApiVersion() != "v1" {
-			continue
-		}
-		name, ok := o.GetAnnotations()[generators.AnnotationUsername]
-		if !ok {
-			continue
-		}
-		users = append(users, identity.User{Name: name, Namespace: o.GetName(), Slug: o.GetLabels()[generators.LabelUser]})
-	}
-	return users
 }
 
 // writeDocument writes one YAML document, comments included.

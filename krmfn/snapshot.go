@@ -49,12 +49,14 @@ func runSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer, e
 	if d == nil {
 		return doc.Errors(field.List{field.Errorf("spec.directory", "not set: there is no directory to snapshot")})
 	}
-	denv := directory.Env{Dir: env.Dir, Getenv: env.Getenv, Stderr: stderr}
-	snap, stats, err := directory.Fetch(ctx, site.Metadata.Name, d, denv)
+	opts := env.ResolveOptions()
+	opts.Stderr = stderr
+	snap, stats, err := directory.Fetch(ctx, site.Metadata.Name, d, opts.DirectoryEnv())
 	if err != nil {
 		return doc.Errors(err)
 	}
-	if _, err := resolve.Users(ctx, site, resolve.Options{Stderr: stderr, Dir: env.Dir, Getenv: env.Getenv, DirectoryData: snap}); err != nil {
+	opts.DirectoryData = snap
+	if _, err := resolve.Users(ctx, site, opts); err != nil {
 		return doc.Errors(err)
 	}
 	if err := snap.Write(stdout); err != nil {

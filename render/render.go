@@ -41,6 +41,18 @@ func OSEnv() Env {
 	return Env{Dir: ".", Getenv: os.Getenv, Stderr: os.Stderr}
 }
 
+// ResolveOptions are the options of package resolve in this environment: where
+// spec.directory's relative paths, environment variables and warnings go.
+func (e Env) ResolveOptions() resolve.Options {
+	return resolve.Options{Stderr: e.Stderr, Dir: e.Dir, Getenv: e.Getenv, Live: e.Live}
+}
+
+// Users resolves the site's users exactly as a render does, without generating objects
+// (for commands that need the users only, such as `krm-fn ood-cluster`).
+func Users(ctx context.Context, site *v1alpha1.Site, env Env) ([]identity.User, error) {
+	return resolve.Users(ctx, site, env.ResolveOptions())
+}
+
 // Site renders every object of site. On any error it returns no objects at all: a
 // GitOps engine that received a partial list would prune the missing users.
 func Site(ctx context.Context, site *v1alpha1.Site, env Env) ([]*yaml.RNode, error) {
@@ -80,7 +92,7 @@ func prepare(ctx context.Context, site *v1alpha1.Site, env Env) (generators.Inpu
 	if err != nil {
 		return in, nil, err
 	}
-	users, err := resolve.Users(ctx, site, resolve.Options{Stderr: env.Stderr, Dir: env.Dir, Getenv: env.Getenv, Live: env.Live})
+	users, err := Users(ctx, site, env)
 	if err != nil {
 		return in, nil, err
 	}

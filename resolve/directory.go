@@ -25,8 +25,7 @@ func withDirectory(ctx context.Context, site *v1alpha1.Site, opts Options, users
 	snap := opts.DirectoryData
 	if snap == nil {
 		var err error
-		env := directory.Env{Dir: opts.Dir, Getenv: opts.Getenv, Stderr: opts.Stderr}
-		if snap, err = directory.Load(ctx, site.Metadata.Name, d, env, opts.Live); err != nil {
+		if snap, err = directory.Load(ctx, site.Metadata.Name, d, opts.DirectoryEnv(), opts.Live); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -32,6 +32,11 @@ type Options struct {
 	DirectoryData *directory.Snapshot
 }
 
+// DirectoryEnv is what package directory may read under these options.
+func (o Options) DirectoryEnv() directory.Env {
+	return directory.Env{Dir: o.Dir, Getenv: o.Getenv, Stderr: o.Stderr}
+}
+
 // Users resolves every user of site. It never returns a partial list: any problem
 // with any user is an error, and all such problems are reported together.
 func Users(ctx context.Context, site *v1alpha1.Site, opts Options) ([]identity.User, error) {

@@ -100,46 +100,45 @@ func FromNode(node *yaml.RNode, source string) (*v1alpha1.Site, error) {
 
 // NodeDocument is FromNode, keeping the source and line index.
 func NodeDocument(node *yaml.RNode, source string) (*Document, error) {
-	lines := lineIndex(node.YNode())
-	fail := func(errs field.List) error { return errs.WithSource(source, lines).Sorted() }
-	if errs := checkKind(node, v1alpha1.SiteKind); len(errs) > 0 {
-		return nil, fail(errs)
-	}
-	sch, err := schema.CompileSite()
+	site, lines, err := check(node, source, v1alpha1.SiteKind, schema.CompileSite, func(s *v1alpha1.Site) field.List {
+		s.Default()
+		return s.Validate()
+	})
 	if err != nil {
 		return nil, err
 	}
-	var site v1alpha1.Site
-	if errs := decodeChecked(node, sch, &site); len(errs) > 0 {
-		return nil, fail(errs)
-	}
-	site.Default()
-	if errs := site.Validate(); len(errs) > 0 {
-		return nil, fail(errs)
-	}
-	return &Document{Site: &site, Source: source, Line: lines}, nil
+	return &Document{Site: site, Source: source, Line: lines}, nil
 }
 
 // Hardening checks a Hardening document (the post-renderer's --config file or its KRM
 // function config) the same way as a Site: schema, strict decode, Validate.
 func Hardening(node *yaml.RNode, source string) (*v1alpha1.Hardening, error) {
+	h, _, err := check(node, source, v1alpha1.HardeningKind, schema.CompileHardening, (*v1alpha1.Hardening).Validate)
+	return h, err
+}
+
+// check is the one loading path of every peruser kind: the kind, the embedded schema,
+// a strict decode into T, then finish (defaulting and semantic validation). Errors
+// carry source and line; the line index is returned for errors found later.
+func check[T any](node *yaml.RNode, source, kind string, compile func() (*schema.Schema, error),
+	finish func(*T) field.List) (*T, func(string) int, error) {
 	lines := lineIndex(node.YNode())
 	fail := func(errs field.List) error { return errs.WithSource(source, lines).Sorted() }
-	if errs := checkKind(node, v1alpha1.HardeningKind); len(errs) > 0 {
-		return nil, fail(errs)
+	if errs := checkKind(node, kind); len(errs) > 0 {
+		return nil, nil, fail(errs)
 	}
-	sch, err := schema.CompileHardening()
+	sch, err := compile()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var h v1alpha1.Hardening
-	if errs := decodeChecked(node, sch, &h); len(errs) > 0 {
-		return nil, fail(errs)
+	var v T
+	if errs := decodeChecked(node, sch, &v); len(errs) > 0 {
+		return nil, nil, fail(errs)
 	}
-	if errs := h.Validate(); len(errs) > 0 {
-		return nil, fail(errs)
+	if errs := finish(&v); len(errs) > 0 {
+		return nil, nil, fail(errs)
 	}
-	return &h, nil
+	return &v, lines, nil
 }
 
 // LoadHardening reads and checks the Hardening in the file at path.

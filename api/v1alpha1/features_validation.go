@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -142,7 +143,7 @@ func validatePathTemplate(p field.Path, tmpl string) field.List {
 	}
 	var errs field.List
 	for _, ph := range placeholder.FindAllString(tmpl, -1) {
-		if !containsString(PathPlaceholders, ph) {
+		if !slices.Contains(PathPlaceholders, ph) {
 			errs = append(errs, field.Errorf(path, "unknown placeholder %s in %q (known: %s)", ph, tmpl, strings.Join(PathPlaceholders, ", ")))
 		}
 	}
@@ -299,15 +300,6 @@ func dnsSubdomain(p field.Path, v string) field.List {
 		errs = append(errs, field.Errorf(p.String(), "%q is not a valid name: %s", v, msg))
 	}
 	return errs
-}
-
-func containsString(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 func dedupe(errs field.List) field.List {

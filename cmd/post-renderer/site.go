@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strings"
 
 	"github.com/peruser-dev/peruser/harden"
 	"github.com/peruser-dev/peruser/identity"
+	"github.com/peruser-dev/peruser/render"
 	"github.com/peruser-dev/peruser/resolve"
 	"github.com/peruser-dev/peruser/spec"
 )
@@ -24,7 +24,9 @@ func siteIdentity(ctx context.Context, sitePath, user, namespace string, stderr 
 	}
 	// Relative paths in the site (directory snapshot, caFile) are read from the working
 	// directory and secrets from the environment, exactly as krm-fn reads them.
-	users, err := resolve.Users(ctx, site, resolve.Options{Stderr: stderr, Dir: ".", Getenv: os.Getenv})
+	opts := render.OSEnv().ResolveOptions()
+	opts.Stderr = stderr
+	users, err := resolve.Users(ctx, site, opts)
 	if err != nil {
 		return harden.Identity{}, fmt.Errorf("%s: resolving users: %w", sitePath, err)
 	}
