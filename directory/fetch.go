@@ -43,6 +43,10 @@ func Load(ctx context.Context, site string, d *v1alpha1.Directory, env Env, live
 		case errors.Is(err, fs.ErrNotExist):
 			env.warnf("spec.directory.snapshot: %s does not exist: querying %s live (write it with `krm-fn snapshot`)", p, d.URL)
 		default:
+			var errs field.List
+			if errors.As(err, &errs) {
+				return nil, errs // about the snapshot file, one line per problem
+			}
 			return nil, field.List{field.Errorf(specPath.Child("snapshot").String(), "%v", unwrapPathError(err))}
 		}
 	}

@@ -8,15 +8,14 @@ import (
 	"os"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
-	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/peruser-dev/peruser/api/v1alpha1"
 	"github.com/peruser-dev/peruser/field"
 	"github.com/peruser-dev/peruser/identity"
+	"github.com/peruser-dev/peruser/internal/ynode"
 )
 
 // SnapshotKind is the kind of a snapshot file.
@@ -108,48 +107,48 @@ const snapshotHeader = `# A directory snapshot written by ` + "`krm-fn snapshot 
 func (s *Snapshot) Marshal() ([]byte, error) {
 	users := make([]*yaml.Node, len(s.Users))
 	for i, u := range s.Users {
-		kv := []*yaml.Node{str("name"), str(u.Name), str("uid"), integer(u.UID), str("gid"), integer(u.GID)}
+		kv := []*yaml.Node{ynode.Str("name"), ynode.Str(u.Name), ynode.Str("uid"), ynode.Int(u.UID), ynode.Str("gid"), ynode.Int(u.GID)}
 		if len(u.Groups) > 0 {
 			groups := make([]*yaml.Node, len(u.Groups))
 			for k, g := range u.Groups {
-				groups[k] = mapping(str("name"), str(g.Name), str("gid"), integer(g.GID))
+				groups[k] = ynode.Map(ynode.Str("name"), ynode.Str(g.Name), ynode.Str("gid"), ynode.Int(g.GID))
 				groups[k].Style = yaml.FlowStyle
 			}
-			kv = append(kv, str("groups"), seq(groups...))
+			kv = append(kv, ynode.Str("groups"), ynode.Seq(groups...))
 		}
-		users[i] = mapping(kv...)
+		users[i] = ynode.Map(kv...)
 	}
 	search := func(q SourceSearch) *yaml.Node {
-		kv := []*yaml.Node{str("baseDN"), str(q.BaseDN), str("filter"), str(q.Filter)}
+		kv := []*yaml.Node{ynode.Str("baseDN"), ynode.Str(q.BaseDN), ynode.Str("filter"), ynode.Str(q.Filter)}
 		if len(q.InGroups) > 0 {
 			items := make([]*yaml.Node, len(q.InGroups))
 			for i, g := range q.InGroups {
-				items[i] = str(g)
+				items[i] = ynode.Str(g)
 			}
-			kv = append(kv, str("inGroups"), seq(items...))
+			kv = append(kv, ynode.Str("inGroups"), ynode.Seq(items...))
 		}
-		return mapping(kv...)
+		return ynode.Map(kv...)
 	}
 	a := s.Source.Attributes
-	attrs := mapping(str("name"), str(a.Name), str("uid"), str(a.UID), str("gid"), str(a.GID),
-		str("groupName"), str(a.GroupName), str("groupGID"), str(a.GroupGID))
+	attrs := ynode.Map(ynode.Str("name"), ynode.Str(a.Name), ynode.Str("uid"), ynode.Str(a.UID), ynode.Str("gid"), ynode.Str(a.GID),
+		ynode.Str("groupName"), ynode.Str(a.GroupName), ynode.Str("groupGID"), ynode.Str(a.GroupGID))
 	attrs.Style = yaml.FlowStyle
-	usersNode := seq(users...)
+	usersNode := ynode.Seq(users...)
 	if len(users) == 0 {
 		usersNode.Style = yaml.FlowStyle
 	}
-	doc := mapping(
-		str("apiVersion"), str(s.APIVersion),
-		str("kind"), str(s.Kind),
-		str("metadata"), mapping(str("name"), str(s.Metadata.Name)),
-		str("source"), mapping(
-			str("url"), str(s.Source.URL),
-			str("users"), search(s.Source.Users),
-			str("groups"), search(s.Source.Groups),
-			str("memberScheme"), str(s.Source.MemberScheme),
-			str("attributes"), attrs,
+	doc := ynode.Map(
+		ynode.Str("apiVersion"), ynode.Str(s.APIVersion),
+		ynode.Str("kind"), ynode.Str(s.Kind),
+		ynode.Str("metadata"), ynode.Map(ynode.Str("name"), ynode.Str(s.Metadata.Name)),
+		ynode.Str("source"), ynode.Map(
+			ynode.Str("url"), ynode.Str(s.Source.URL),
+			ynode.Str("users"), search(s.Source.Users),
+			ynode.Str("groups"), search(s.Source.Groups),
+			ynode.Str("memberScheme"), ynode.Str(s.Source.MemberScheme),
+			ynode.Str("attributes"), attrs,
 		),
-		str("users"), usersNode,
+		ynode.Str("users"), usersNode,
 	)
 	var b bytes.Buffer
 	b.WriteString(snapshotHeader)
@@ -184,22 +183,34 @@ func ReadSnapshot(path string) (*Snapshot, error) {
 
 // ParseSnapshot decodes a snapshot strictly and checks it as thoroughly as live
 // data: a hand-edited snapshot with a duplicate uid fails like a directory would.
+//
+// It reads YAML 1.2, as the snapshot was written: a user named "yes" stays a string.
+// Errors are a field.List naming source, one line per problem.
 func ParseSnapshot(data []byte, source string) (*Snapshot, error) {
-	js, err := sigsyaml.YAMLToJSON(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: not valid YAML: %w", source, err)
+	fail := func(format string, args ...any) error {
+		return field.List{{Source: source, Message: fmt.Sprintf(format, args...)}}
+	}
+	js := []byte("{}") // an empty file is an empty document: refused below for its kind
+	if len(bytes.TrimSpace(data)) > 0 {
+		node, err := yaml.Parse(string(data))
+		if err != nil {
+			return nil, fail("not valid YAML: %v", err)
+		}
+		if js, err = node.MarshalJSON(); err != nil {
+			return nil, fail("not valid YAML: %v", err)
+		}
 	}
 	var s Snapshot
 	dec := json.NewDecoder(bytes.NewReader(js))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&s); err != nil {
-		return nil, fmt.Errorf("%s: not a %s: %w", source, SnapshotKind, err)
+		return nil, fail("not a %s: %v", SnapshotKind, err)
 	}
 	if s.APIVersion != v1alpha1.APIVersion || s.Kind != SnapshotKind {
-		return nil, fmt.Errorf("%s: is %s %s, want apiVersion: %s, kind: %s", source, s.APIVersion, s.Kind, v1alpha1.APIVersion, SnapshotKind)
+		return nil, fail("is %s %s, want apiVersion: %s, kind: %s", s.APIVersion, s.Kind, v1alpha1.APIVersion, SnapshotKind)
 	}
 	if errs := s.check(); len(errs) > 0 {
-		return nil, fmt.Errorf("%s: %w", source, errs)
+		return nil, errs.WithSource(source, nil)
 	}
 	return &s, nil
 }
@@ -261,19 +272,3 @@ func (s *Snapshot) Matches(want Source) []string {
 const maxID = 2147483647
 
 func validID(n int64) bool { return n >= 1 && n <= maxID }
-
-func str(v string) *yaml.Node {
-	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v}
-}
-
-func integer(v int64) *yaml.Node {
-	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.FormatInt(v, 10)}
-}
-
-func mapping(kv ...*yaml.Node) *yaml.Node {
-	return &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: kv}
-}
-
-func seq(items ...*yaml.Node) *yaml.Node {
-	return &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Content: items}
-}

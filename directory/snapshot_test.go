@@ -97,3 +97,18 @@ func TestSnapshotMatches(t *testing.T) {
 	assert.Contains(t, diffs, `users.filter is "(objectClass=posixAccount)" in the snapshot but "(objectClass=person)" in the site`)
 	assert.Contains(t, diffs, `users.inGroups is "k8s-users" in the snapshot but "" in the site`)
 }
+
+// TestSnapshotRoundTripYAML11Words: names that a YAML 1.1 reader takes for booleans or
+// numbers (a user "yes", a group "on", a user "1:20") survive a write and a read.
+func TestSnapshotRoundTripYAML11Words(t *testing.T) {
+	s := NewSnapshot("site", SourceOf(dirSpec(nil)), []User{
+		{Name: "yes", UID: 20010, GID: 20010, Groups: []identity.Group{{Name: "on", GID: 30010}}},
+		{Name: "1:20", UID: 20011, GID: 20011},
+	})
+	b, err := s.Marshal()
+	require.NoError(t, err)
+	got, err := ParseSnapshot(b, "lock.yaml")
+	require.NoError(t, err, string(b))
+	assert.Equal(t, s.Users, got.Users)
+	assert.Contains(t, string(b), `name: "yes"`)
+}

@@ -62,14 +62,18 @@ func (l List) ErrOrNil() error {
 	return l
 }
 
-// WithSource sets Source on every error and fills in Line from lines, a function
-// that maps a field path to its line (0 when unknown).
+// WithSource attributes the errors that have no source yet to source, filling in Line
+// from lines, a function that maps a field path to its line (0 when unknown). Errors
+// that already name their file (a snapshot, a site read by the post-renderer) keep it:
+// they are about that file, not the one being reported on.
 func (l List) WithSource(source string, lines func(path string) int) List {
 	out := make(List, len(l))
 	for i, e := range l {
-		e.Source = source
-		if e.Line == 0 && lines != nil {
-			e.Line = lines(e.Path)
+		if e.Source == "" {
+			e.Source = source
+			if e.Line == 0 && lines != nil {
+				e.Line = lines(e.Path)
+			}
 		}
 		out[i] = e
 	}

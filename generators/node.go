@@ -3,25 +3,20 @@ package generators
 import (
 	"fmt"
 	"sort"
-	"strconv"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/peruser-dev/peruser/internal/ynode"
 )
 
 // The helpers below build YAML nodes directly: it is several times faster than going
 // through typed structs and JSON, and it fixes the field order of the output.
 
-func str(v string) *yaml.Node {
-	return &yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagString, Value: v}
-}
-
-func integer(v int64) *yaml.Node {
-	return &yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagInt, Value: strconv.FormatInt(v, 10)}
-}
-
-func boolean(v bool) *yaml.Node {
-	return &yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagBool, Value: strconv.FormatBool(v)}
-}
+// Scalars and sequences come from package ynode, which decides how strings are quoted.
+func str(v string) *yaml.Node            { return ynode.Str(v) }
+func integer(v int64) *yaml.Node         { return ynode.Int(v) }
+func boolean(v bool) *yaml.Node          { return ynode.Bool(v) }
+func seq(items ...*yaml.Node) *yaml.Node { return ynode.Seq(items...) }
 
 // mapping builds a mapping from key/value pairs in the given order. Values may be
 // *yaml.Node, string, int, int64, bool, []string or map[string]string (keys sorted).
@@ -63,10 +58,6 @@ func value(v any) *yaml.Node {
 		return stringMap(v)
 	}
 	panic(fmt.Sprintf("mapping: unsupported value type %T", v))
-}
-
-func seq(items ...*yaml.Node) *yaml.Node {
-	return &yaml.Node{Kind: yaml.SequenceNode, Tag: yaml.NodeTagSeq, Content: items}
 }
 
 // stringMap is a mapping with sorted keys, the order the apiserver returns.

@@ -67,7 +67,31 @@ func (h *Hardener) Object(obj *yaml.Node) (changed bool, errs Errors) {
 	if !isMap(obj) {
 		return false, nil
 	}
+	if hasAliases(obj) && h.hasTemplates(obj) {
+		// Editing through an alias would also edit whatever else shares the anchor, in
+		// this object or, in a List, in another item: expand them for the whole document.
+		// A few anchors in a chart expand to a little more YAML; an alias bomb expands
+		// exponentially. Allow growth to four times the document (at least 10,000 nodes).
+		budget := max(10000, 4*countNodes(obj))
+		if _, ok := expandAliases(obj, &budget); !ok {
+			return false, Errors{h.docError(obj, field.List{field.Errorf("", "YAML aliases expand to more than four times the document; write the pod template out")})}
+		}
+		clearAnchors(obj)
+	}
 	return h.object(obj, "")
+}
+
+// hasTemplates reports whether obj, or an item of a List, holds a pod template.
+func (h *Hardener) hasTemplates(obj *yaml.Node) bool {
+	if items := lookup(obj, "items"); isSeq(items) && strings.HasSuffix(str(lookup(obj, "kind")), "List") {
+		for _, item := range items.Content {
+			if isMap(item) && h.hasTemplates(item) {
+				return true
+			}
+		}
+		return false
+	}
+	return len(h.templatesOf(obj, "")) > 0
 }
 
 func (h *Hardener) object(obj *yaml.Node, base field.Path) (changed bool, errs Errors) {
@@ -87,18 +111,6 @@ func (h *Hardener) object(obj *yaml.Node, base field.Path) (changed bool, errs E
 	templates := h.templatesOf(obj, base)
 	if len(templates) == 0 {
 		return false, nil
-	}
-	if hasAliases(obj) {
-		// Editing through an alias would also edit whatever else shares the anchor.
-		// Expand them, then look the templates up again in the expanded tree.
-		// A few anchors in a chart expand to a little more YAML; an alias bomb expands
-		// exponentially. Allow growth to four times the document (at least 10,000 nodes).
-		budget := max(10000, 4*countNodes(obj))
-		if _, ok := expandAliases(obj, &budget); !ok {
-			return false, Errors{h.docError(obj, field.List{field.Errorf(base.String(), "YAML aliases expand to more than four times the document; write the pod template out")})}
-		}
-		clearAnchors(obj)
-		templates = h.templatesOf(obj, base)
 	}
 	var ferrs field.List
 	for _, t := range templates {

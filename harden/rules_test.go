@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/pod-security-admission/policy"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
 // TestRules checks one hardening rule per case on a small Pod.
@@ -165,5 +166,47 @@ func TestAliasBomb(t *testing.T) {
 	_, _, err = h.Stream([]byte(b.String()))
 	if err == nil || !strings.Contains(err.Error(), "document 1 (line 1): Pod/lol: YAML aliases expand to more than four times the document") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestAliasAcrossListItems: in a List, an anchor in one item's pod template that another
+// item aliases must not carry the hardening into that other item.
+func TestAliasAcrossListItems(t *testing.T) {
+	in := `apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: p}
+  spec:
+    containers:
+    - &c {name: app, image: busybox}
+- apiVersion: v1
+  kind: ConfigMap
+  metadata: {name: copy}
+  data:
+    container: *c
+`
+	h, err := New(Options{Identity: Identity{UID: 1000, GID: 1000}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := h.Stream([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	items, err := yaml.Parse(string(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm, err := items.Pipe(yaml.Lookup("items", "1", "data", "container"))
+	if err != nil || cm == nil {
+		t.Fatalf("ConfigMap data not found: %v\n%s", err, out)
+	}
+	if got := cm.MustString(); strings.Contains(got, "securityContext") || !strings.Contains(got, "image: busybox") {
+		t.Errorf("the ConfigMap changed with the Pod it aliased:\n%s", got)
+	}
+	if !strings.Contains(string(out), "runAsUser: 1000") {
+		t.Errorf("the Pod was not hardened:\n%s", out)
 	}
 }

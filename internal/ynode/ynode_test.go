@@ -1,0 +1,30 @@
+package ynode
+
+import (
+	"testing"
+
+	sigsyaml "sigs.k8s.io/yaml"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	// Defines -update, so that `go test ./... -update` runs in every package.
+	_ "github.com/peruser-dev/peruser/internal/golden"
+)
+
+// TestStrReadsBackAsString writes each value as a string scalar and reads it back with
+// a YAML 1.1 reader (sigs.k8s.io/yaml, as kubectl does): it must still be that string.
+func TestStrReadsBackAsString(t *testing.T) {
+	for _, v := range []string{"yes", "no", "on", "OFF", "y", "N", "1:20", "190:20:30.15",
+		"20001", "true", "null", "~", "0777", "1e3", "oakley", "jane.doe", "sam@example.edu", "", "a: b", "- x", "12:ab"} {
+		out, err := yaml.NewRNode(Map(Str("k"), Str(v))).String()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := sigsyaml.Unmarshal([]byte(out), &m); err != nil {
+			t.Fatalf("%q: %v\n%s", v, err, out)
+		}
+		if got, ok := m["k"].(string); !ok || got != v {
+			t.Errorf("%q written as %q reads back as %#v", v, out, m["k"])
+		}
+	}
+}
