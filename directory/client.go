@@ -155,7 +155,8 @@ func (c *conn) close() {
 // a search cut short by a size or time limit is an error, never a shorter list.
 func (c *conn) search(ctx context.Context, path field.Path, base, filter string, attrs []string) ([]*ldap.Entry, error) {
 	paging := ldap.NewControlPaging(uint32(c.d.PageSize))
-	timeLimit := int(c.timeout / time.Second)
+	// The protocol counts whole seconds and 0 means no limit: never round down to 0.
+	timeLimit := max(1, int(c.timeout/time.Second))
 	req := ldap.NewSearchRequest(base, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, timeLimit, false,
 		filter, attrs, []ldap.Control{paging})
 	var out []*ldap.Entry

@@ -48,6 +48,9 @@ type Source struct {
 	Groups       SourceSearch        `json:"groups"`
 	MemberScheme string              `json:"memberScheme"`
 	Attributes   v1alpha1.Attributes `json:"attributes"`
+	// OnInvalidRecord is recorded when it is skip: a snapshot taken while unusable
+	// records were skipped must not serve a site that wants them to fail.
+	OnInvalidRecord string `json:"onInvalidRecord,omitempty"`
 }
 
 // SourceSearch is one search of a Source.
@@ -68,13 +71,25 @@ type User struct {
 
 // SourceOf is the Source of a defaulted directory spec.
 func SourceOf(d *v1alpha1.Directory) Source {
-	return Source{
+	src := Source{
 		URL:          d.URL,
 		Users:        SourceSearch{BaseDN: d.Users.BaseDN, Filter: d.Users.Filter, InGroups: slices.Clone(d.Users.InGroups)},
 		Groups:       SourceSearch{BaseDN: d.Groups.BaseDN, Filter: d.Groups.Filter},
 		MemberScheme: d.MemberScheme,
 		Attributes:   d.Attributes,
 	}
+	if d.OnInvalidRecord == v1alpha1.InvalidRecordSkip {
+		src.OnInvalidRecord = d.OnInvalidRecord
+	}
+	return src
+}
+
+// orFail reads an unrecorded onInvalidRecord as the default, fail.
+func orFail(v string) string {
+	if v == "" {
+		return v1alpha1.InvalidRecordFail
+	}
+	return v
 }
 
 // NewSnapshot wraps users resolved for the site named site with query src.
@@ -137,17 +152,21 @@ func (s *Snapshot) Marshal() ([]byte, error) {
 	if len(users) == 0 {
 		usersNode.Style = yaml.FlowStyle
 	}
+	source := ynode.Map(
+		ynode.Str("url"), ynode.Str(s.Source.URL),
+		ynode.Str("users"), search(s.Source.Users),
+		ynode.Str("groups"), search(s.Source.Groups),
+		ynode.Str("memberScheme"), ynode.Str(s.Source.MemberScheme),
+		ynode.Str("attributes"), attrs,
+	)
+	if s.Source.OnInvalidRecord != "" {
+		source.Content = append(source.Content, ynode.Str("onInvalidRecord"), ynode.Str(s.Source.OnInvalidRecord))
+	}
 	doc := ynode.Map(
 		ynode.Str("apiVersion"), ynode.Str(s.APIVersion),
 		ynode.Str("kind"), ynode.Str(s.Kind),
 		ynode.Str("metadata"), ynode.Map(ynode.Str("name"), ynode.Str(s.Metadata.Name)),
-		ynode.Str("source"), ynode.Map(
-			ynode.Str("url"), ynode.Str(s.Source.URL),
-			ynode.Str("users"), search(s.Source.Users),
-			ynode.Str("groups"), search(s.Source.Groups),
-			ynode.Str("memberScheme"), ynode.Str(s.Source.MemberScheme),
-			ynode.Str("attributes"), attrs,
-		),
+		ynode.Str("source"), source,
 		ynode.Str("users"), usersNode,
 	)
 	var b bytes.Buffer
@@ -261,11 +280,18 @@ func (s *Snapshot) Matches(want Source) []string {
 	cmp("url", got.URL, want.URL)
 	cmp("users.baseDN", got.Users.BaseDN, want.Users.BaseDN)
 	cmp("users.filter", got.Users.Filter, want.Users.Filter)
-	cmp("users.inGroups", strings.Join(got.Users.InGroups, ","), strings.Join(want.Users.InGroups, ","))
+	if !slices.Equal(got.Users.InGroups, want.Users.InGroups) {
+		// Compared item by item (["a,b"] is not ["a", "b"]), shown joined with ", ".
+		diffs = append(diffs, fmt.Sprintf("users.inGroups is %q in the snapshot but %q in the site",
+			strings.Join(got.Users.InGroups, ", "), strings.Join(want.Users.InGroups, ", ")))
+	}
 	cmp("groups.baseDN", got.Groups.BaseDN, want.Groups.BaseDN)
 	cmp("groups.filter", got.Groups.Filter, want.Groups.Filter)
 	cmp("memberScheme", got.MemberScheme, want.MemberScheme)
-	cmp("attributes", fmt.Sprint(got.Attributes), fmt.Sprint(want.Attributes))
+	if got.Attributes != want.Attributes {
+		diffs = append(diffs, fmt.Sprintf("attributes are %+v in the snapshot but %+v in the site", got.Attributes, want.Attributes))
+	}
+	cmp("onInvalidRecord", orFail(got.OnInvalidRecord), orFail(want.OnInvalidRecord))
 	return diffs
 }
 

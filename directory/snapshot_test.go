@@ -112,3 +112,19 @@ func TestSnapshotRoundTripYAML11Words(t *testing.T) {
 	assert.Equal(t, s.Users, got.Users)
 	assert.Contains(t, string(b), `name: "yes"`)
 }
+
+// TestSnapshotRecordsSkip: a snapshot taken with onInvalidRecord: skip answers another
+// query than the same site with the default, fail, and round-trips that fact.
+func TestSnapshotRecordsSkip(t *testing.T) {
+	skip := SourceOf(dirSpec(func(d *v1alpha1.Directory) { d.OnInvalidRecord = v1alpha1.InvalidRecordSkip }))
+	s := NewSnapshot("site", skip, nil)
+	b, err := s.Marshal()
+	require.NoError(t, err)
+	got, err := ParseSnapshot(b, "lock.yaml")
+	require.NoError(t, err)
+	assert.Empty(t, got.Matches(skip))
+	diffs := got.Matches(SourceOf(dirSpec(nil)))
+	require.Len(t, diffs, 1)
+	assert.Contains(t, diffs[0], `onInvalidRecord is "skip" in the snapshot but "fail" in the site`)
+	assert.Empty(t, NewSnapshot("site", SourceOf(dirSpec(nil)), nil).Matches(SourceOf(dirSpec(func(d *v1alpha1.Directory) { d.OnInvalidRecord = v1alpha1.InvalidRecordFail }))))
+}

@@ -50,8 +50,9 @@ func Users(ctx context.Context, site *v1alpha1.Site, opts Options) ([]identity.U
 	if err := assignNamespaces(site, users, origins); err != nil {
 		return nil, err
 	}
+	profileNames := site.ProfileNames()
 	for i := range users {
-		users[i].Profile = PickProfile(site, users[i])
+		users[i].Profile = pickProfile(site, profileNames, users[i])
 	}
 	sort.Slice(users, func(i, j int) bool { return users[i].Namespace < users[j].Namespace })
 	return users, nil
@@ -138,14 +139,14 @@ func indexOfSecond(names []string, n string) int {
 	return 0
 }
 
-// PickProfile returns the profile for u: the one it names; else the first profile, in
+// pickProfile returns the profile for u: the one it names; else the first profile, in
 // name order, one of whose groups u belongs to; else "default" when the site defines
 // it; else "" (no quota or limits).
-func PickProfile(site *v1alpha1.Site, u identity.User) string {
+// names is site.ProfileNames(), sorted once per site rather than once per user.
+func pickProfile(site *v1alpha1.Site, names []string, u identity.User) string {
 	if u.Profile != "" {
 		return u.Profile
 	}
-	names := site.ProfileNames()
 	member := make(map[string]bool, len(u.Groups))
 	for _, g := range u.Groups {
 		member[g.Name] = true

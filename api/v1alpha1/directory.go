@@ -2,6 +2,7 @@ package v1alpha1
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -216,6 +217,11 @@ func (d *Directory) Validate(path field.Path) field.List {
 	if d.CAFile != "" && d.InsecureSkipVerify {
 		errs = append(errs, field.Errorf(path.Child("insecureSkipVerify").String(), "contradicts caFile: either verify against caFile or skip verification"))
 	}
+	// The schema checks the form; the host must be there, and credentials never: a
+	// password in the URL would be printed in messages and written into snapshots.
+	if u, err := url.Parse(d.URL); err != nil || u.Hostname() == "" || u.User != nil {
+		errs = append(errs, field.Errorf(path.Child("url").String(), "must be ldap://host[:port] or ldaps://host[:port], without credentials (use bindDN and bindPasswordEnv or bindPasswordFile)"))
+	}
 	ldaps := strings.HasPrefix(d.URL, "ldaps://")
 	if ldaps && d.StartTLS {
 		errs = append(errs, field.Errorf(path.Child("startTLS").String(), "ldaps:// is already TLS; startTLS is only for ldap:// URLs"))
@@ -240,19 +246,6 @@ func (d *Directory) Validate(path field.Path) field.List {
 		case v < 100*time.Millisecond || v > time.Hour:
 			errs = append(errs, field.Errorf(path.Child(f.name).String(), "%s is out of range (100ms to 1h)", f.v))
 		}
-	}
-	return errs
-}
-
-// Validate checks the ConfigMaps options. path is spec.admission.ldapConfigMaps.
-func (c *LDAPConfigMaps) Validate(path field.Path) field.List {
-	var errs field.List
-	seen := map[string]bool{}
-	for i, m := range c.Maps {
-		if seen[m] {
-			errs = append(errs, field.Errorf(path.Child("maps").Index(i).String(), "%s is listed twice", m))
-		}
-		seen[m] = true
 	}
 	return errs
 }

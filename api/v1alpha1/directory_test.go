@@ -59,6 +59,8 @@ func TestDirectoryValidate(t *testing.T) {
 		"startTLS on ldaps":       {func(d *v1alpha1.Directory) { d.StartTLS = true }, "spec.directory.startTLS: ldaps:// is already TLS"},
 		"caFile without TLS":      {func(d *v1alpha1.Directory) { d.URL, d.CAFile = "ldap://x", "ca.pem" }, "spec.directory.caFile: has no effect without TLS"},
 		"bad timeout":             {func(d *v1alpha1.Directory) { d.Timeout = "soon" }, `spec.directory.timeout: not a duration: "soon"`},
+		"credentials in the url":  {func(d *v1alpha1.Directory) { d.URL = "ldaps://reader:hunter2@ldap.example.org" }, "spec.directory.url: must be ldap://host[:port] or ldaps://host[:port], without credentials"},
+		"no host in the url":      {func(d *v1alpha1.Directory) { d.URL = "ldap://:389" }, "spec.directory.url: must be ldap://host[:port]"},
 		"timeout out of range":    {func(d *v1alpha1.Directory) { d.ConnectTimeout = "2h" }, "spec.directory.connectTimeout: 2h is out of range (100ms to 1h)"},
 		"startTLS without caFile": {func(d *v1alpha1.Directory) { d.URL, d.StartTLS = "ldap://x", true }, ""},
 	}

@@ -26,9 +26,6 @@ func (s *Site) Validate() field.List {
 	if d := s.Spec.Directory; d != nil {
 		errs = append(errs, d.Validate(spec.Child("directory"))...)
 	}
-	if c := s.Spec.Admission.LDAPConfigMaps; c != nil {
-		errs = append(errs, c.Validate(spec.Child("admission").Child("ldapConfigMaps"))...)
-	}
 	if r := s.Spec.Registry; r != nil {
 		sources := 0
 		for _, set := range []bool{r.DockerConfigJSONFile != "", r.DockerConfigJSONEnv != "", r.ExternalSecret != nil} {

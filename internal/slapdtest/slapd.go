@@ -254,12 +254,6 @@ func (s *Server) Stop() {
 	}
 }
 
-// Log is slapd's output so far, for failure messages.
-func (s *Server) Log() string {
-	b, _ := os.ReadFile(filepath.Join(s.Dir, "slapd.log"))
-	return string(b)
-}
-
 // Fixture is the path of a file under the repository's fixtures/ldap.
 func Fixture(name string) string {
 	return filepath.Join(testenv.RepoRoot(), "fixtures", "ldap", name)
