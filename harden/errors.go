@@ -84,10 +84,3 @@ func (es Errors) Len() int {
 	}
 	return n
 }
-
-func (es Errors) errOrNil() error {
-	if len(es) == 0 {
-		return nil
-	}
-	return es
-}

@@ -15,6 +15,7 @@ import (
 	"github.com/peruser-dev/peruser/api/v1alpha1"
 	"github.com/peruser-dev/peruser/internal/golden"
 	"github.com/peruser-dev/peruser/internal/testenv"
+	"github.com/peruser-dev/peruser/spec"
 )
 
 // TestGolden runs every case under fixtures/harden/<case>/: config.yaml (a Hardening)
@@ -69,26 +70,15 @@ func TestGolden(t *testing.T) {
 	}
 }
 
+// loadFixtureConfig loads a case's Hardening the way the binary does: schema, strict
+// decode, validation.
 func loadFixtureConfig(t *testing.T, path string) *v1alpha1.Hardening {
 	t.Helper()
-	node, err := yaml.Parse(string(readFile(t, path)))
+	h, err := spec.LoadHardening(path)
 	if err != nil {
-		t.Fatal(err)
-	}
-	js, err := node.MarshalJSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var h v1alpha1.Hardening
-	dec := json.NewDecoder(bytes.NewReader(js))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&h); err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
-	if errs := h.Validate(); len(errs) > 0 {
-		t.Fatalf("%s: %v", path, errs)
-	}
-	return &h
+	return h
 }
 
 func readFile(t testing.TB, path string) []byte {

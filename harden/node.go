@@ -74,9 +74,7 @@ func str(n *yaml.Node) string {
 }
 
 // isTrue reports a boolean true scalar.
-func isTrue(n *yaml.Node) bool {
-	return n != nil && n.Kind == yaml.ScalarNode && n.ShortTag() == "!!bool" && strings.EqualFold(n.Value, "true")
-}
+func isTrue(n *yaml.Node) bool { return isBool(n, true) }
 
 // isBool reports a boolean scalar equal to want.
 func isBool(n *yaml.Node, want bool) bool {

@@ -89,8 +89,8 @@ func (h *Hardener) Stream(in []byte) ([]byte, Stats, error) {
 		}
 		out.Write(in[c.suffixStart:c.end])
 	}
-	if err := errs.errOrNil(); err != nil {
-		return nil, stats, err
+	if len(errs) > 0 {
+		return nil, stats, errs
 	}
 	return out.Bytes(), stats, nil
 }
@@ -134,9 +134,13 @@ func encode(w *bytes.Buffer, doc *yaml.Node, original []byte) error {
 var sourceRE = regexp.MustCompile(`(?m)^#\s*Source:\s*(\S.*?)\s*$`)
 
 // sourceComment returns the template named by Helm's "# Source:" comment.
-func sourceComment(prefix []byte) string {
-	if m := sourceRE.FindSubmatch(prefix); m != nil {
-		return string(m[1])
+func sourceComment(prefix []byte) string { return SourceComment(string(prefix)) }
+
+// SourceComment returns the chart template a "# Source: chart/templates/x.yaml" comment
+// in comments names, or "": every front-end names documents in errors by it.
+func SourceComment(comments string) string {
+	if m := sourceRE.FindStringSubmatch(comments); m != nil {
+		return m[1]
 	}
 	return ""
 }

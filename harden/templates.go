@@ -2,6 +2,7 @@ package harden
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
@@ -67,7 +68,7 @@ func (h *Hardener) templatesOf(obj *yaml.Node, base field.Path) []podTemplate {
 			out = append(out, podTemplate{node: n, path: p})
 		}
 	}
-	if b, ok := builtin[kind]; ok && contains(b.groups, group) {
+	if b, ok := builtin[kind]; ok && slices.Contains(b.groups, group) {
 		if b.path == nil {
 			add(obj, base)
 		} else if n, p := walk(obj, base, b.path); n != nil {
@@ -155,13 +156,4 @@ func parseTemplatePath(s string) ([]string, error) {
 		}
 	}
 	return segs, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -2,7 +2,6 @@ package harden
 
 import (
 	"encoding/json"
-	"fmt"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -67,7 +66,7 @@ func podSpecOf(n *yaml.Node) (*corev1.PodSpec, error) {
 	}
 	spec := &corev1.PodSpec{}
 	if err := json.Unmarshal(b, spec); err != nil {
-		return nil, fmt.Errorf("%w", err)
+		return nil, err
 	}
 	return spec, nil
 }

@@ -139,8 +139,13 @@ type msg struct{ child, text string }
 
 // describe words the common failures the way an administrator reads them.
 func (s *Schema) describe(e *jsonschema.ValidationError) []msg {
-	if text, ok := s.customMessage(e); ok {
-		return []msg{{text: text}}
+	switch e.ErrorKind.(type) {
+	case *kind.OneOf, *kind.AnyOf, *kind.Not, *kind.FalseSchema:
+		// Only combinators take the schema's own wording: a type or unknown-field error
+		// at the same place still says what it is.
+		if text, ok := s.customMessage(e); ok {
+			return []msg{{text: text}}
+		}
 	}
 	switch k := e.ErrorKind.(type) {
 	case *kind.AdditionalProperties:
@@ -204,7 +209,8 @@ var patternNames = map[string]string{
 	`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`: "a DNS-1123 name (lowercase letters, digits, '-' and '.')",
 	`^([a-z0-9][-a-z0-9]*)?$`:                                           "a namespace prefix (lowercase letters, digits and '-', starting with a letter or digit)",
 	`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`:                         "a Go duration (such as 30m, 1h, 168h)",
-	`^[A-Za-z_][A-Za-z0-9_]*$`:                                          "an environment variable name",
+	`^/.`:                      "an absolute directory other than / (such as /users/)",
+	`^[A-Za-z_][A-Za-z0-9_]*$`: "an environment variable name",
 }
 
 // alternatives explains a failed oneOf/anyOf. A branch that failed only because the

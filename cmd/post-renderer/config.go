@@ -85,9 +85,11 @@ func (c *config) explain(err error) error {
 	}
 	out := make(field.List, len(l))
 	for i, e := range l {
-		e.Path = c.describe(e.Path)
-		if c.file != "" {
-			e.Source = c.file
+		if e.Source == "" { // errors about another file (the site) keep their own
+			e.Path = c.describe(e.Path)
+			if c.file != "" {
+				e.Source = c.file
+			}
 		}
 		out[i] = e
 	}

@@ -95,16 +95,19 @@ func inFunctionConfig(err error) error {
 	}
 	out := make(field.List, len(l))
 	for i, e := range l {
-		if e.Path != "" && !regexp.MustCompile(`^(spec|apiVersion|kind|metadata)\b`).MatchString(e.Path) {
-			e.Path = "spec." + e.Path
+		if e.Source == "" { // errors about another file (the site) keep theirs
+			if e.Path != "" && !topLevelField.MatchString(e.Path) {
+				e.Path = "spec." + e.Path
+			}
+			e.Source = "functionConfig"
 		}
-		e.Source = "functionConfig"
 		out[i] = e
 	}
 	return out
 }
 
-var sourceRE = regexp.MustCompile(`(?m)^#\s*Source:\s*(\S.*?)\s*$`)
+// topLevelField matches paths that already start at the document's root.
+var topLevelField = regexp.MustCompile(`^(spec|apiVersion|kind|metadata)\b`)
 
 // itemSource names the file an item came from: the "# Source:" comment helm template
 // writes (kustomize's helmCharts keeps it as a head comment), else kustomize's path
@@ -115,8 +118,8 @@ func itemSource(item *yaml.RNode) string {
 	if n.Kind == yaml.MappingNode && len(n.Content) > 0 {
 		comments += "\n" + n.Content[0].HeadComment
 	}
-	if m := sourceRE.FindStringSubmatch(comments); m != nil {
-		return m[1]
+	if src := harden.SourceComment(comments); src != "" {
+		return src
 	}
 	path, _, _ := kioutil.GetFileAnnotations(item)
 	return path

@@ -21,6 +21,17 @@ func TestCommandLine(t *testing.T) {
 	if err := os.WriteFile(badConfig, []byte("apiVersion: peruser.dev/v1alpha1\nkind: Hardening\nmetadata: {name: x}\nspec:\n  identity: {uid: 20001, gid: 20001}\n  exception: {}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A Hardening whose site has a reserved user: the error is about the site, and must
+	// name the site's file and line, not the Hardening's.
+	siteDir := t.TempDir()
+	badSite := filepath.Join(siteDir, "site.yaml")
+	siteConfig := filepath.Join(siteDir, "hardening.yaml")
+	if err := os.WriteFile(badSite, []byte("apiVersion: peruser.dev/v1alpha1\nkind: Site\nmetadata: {name: s}\nspec:\n  namespace: {prefix: \"\"}\n  users:\n  - {name: oakley, uid: 20001, gid: 20001}\n  - {name: default, uid: 20002, gid: 20002}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(siteConfig, []byte("apiVersion: peruser.dev/v1alpha1\nkind: Hardening\nmetadata: {name: x}\nspec:\n  identity: {site: site.yaml, user: oakley}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name       string
 		args       []string
@@ -54,6 +65,10 @@ func TestCommandLine(t *testing.T) {
 		{
 			name: "verify can be turned off", args: []string{"--uid=20001", "--gid=20001", "--verify=false"},
 			stdin: "harden/error-pod-security/input.yaml", stdoutHas: []string{"runAsUser: 20001"},
+		},
+		{
+			name: "a site error names the site's file and line", args: []string{"--config", siteConfig}, stdin: "text:", wantCode: exitUsage,
+			stderrHas: []string{badSite + ":8: spec.users[1]: user \"default\" maps to namespace \"default\", which is reserved"},
 		},
 		{
 			name: "root is refused", args: []string{"--uid=0", "--gid=0"}, stdin: "text:", wantCode: exitUsage,

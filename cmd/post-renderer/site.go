@@ -18,17 +18,18 @@ import (
 // krm-fn resolves it (inline users, directory snapshot or LDAP, the same naming
 // function), so the post-renderer's pods match the namespace krm-fn made for the user.
 func siteIdentity(ctx context.Context, sitePath, user, namespace string, stderr io.Writer) (harden.Identity, error) {
-	site, err := spec.Load(sitePath)
+	doc, err := spec.LoadDocument(sitePath)
 	if err != nil {
 		return harden.Identity{}, err
 	}
+	site := doc.Site
 	// Relative paths in the site (directory snapshot, caFile) are read from the working
 	// directory and secrets from the environment, exactly as krm-fn reads them.
 	opts := render.OSEnv().ResolveOptions()
 	opts.Stderr = stderr
 	users, err := resolve.Users(ctx, site, opts)
 	if err != nil {
-		return harden.Identity{}, fmt.Errorf("%s: resolving users: %w", sitePath, err)
+		return harden.Identity{}, doc.Errors(err) // the site's file and line, as krm-fn reports them
 	}
 	for _, u := range users {
 		if user != "" && u.Name == user || namespace != "" && u.Namespace == namespace {
