@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/util/validation"
+
 	"github.com/peruser-dev/peruser/field"
 )
 
@@ -191,52 +193,17 @@ func (id Identity) normalizedSupplementalGroups() []int64 {
 	return slices.Compact(out)
 }
 
+// labelProblem checks a label with the apiserver's own rules; "" when it is valid.
 func labelProblem(k, v string) string {
-	name := k
-	if i := strings.LastIndexByte(k, '/'); i >= 0 {
-		if !isDNSSubdomain(k[:i]) {
-			return fmt.Sprintf("key prefix %q must be a DNS subdomain", k[:i])
-		}
-		name = k[i+1:]
+	if msgs := validation.IsQualifiedName(k); len(msgs) > 0 {
+		return fmt.Sprintf("key name %q is not a valid label key: %s", k, strings.Join(msgs, "; "))
 	}
-	if !isLabelValue(name) || name == "" {
-		return fmt.Sprintf("key name %q must be 1–63 characters of [A-Za-z0-9._-], starting and ending alphanumeric", name)
-	}
-	if !isLabelValue(v) {
-		return fmt.Sprintf("value %q must be at most 63 characters of [A-Za-z0-9._-], starting and ending alphanumeric", v)
+	if msgs := validation.IsValidLabelValue(v); len(msgs) > 0 {
+		return fmt.Sprintf("value %q is not a valid label value: %s", v, strings.Join(msgs, "; "))
 	}
 	return ""
 }
 
-func isLabelValue(s string) bool {
-	if len(s) > 63 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
-		if !alnum && (i == 0 || i == len(s)-1 || c != '-' && c != '_' && c != '.') {
-			return false
-		}
-	}
-	return true
-}
-
-func isDNSSubdomain(s string) bool {
-	if s == "" || len(s) > 253 {
-		return false
-	}
-	for _, part := range strings.Split(s, ".") {
-		if part == "" || len(part) > 63 || part[0] == '-' || part[len(part)-1] == '-' {
-			return false
-		}
-		for i := 0; i < len(part); i++ {
-			if c := part[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-				return false
-			}
-		}
-	}
-	return true
-}
+func isDNSSubdomain(s string) bool { return len(validation.IsDNS1123Subdomain(s)) == 0 }
 
 func sortedKeys(m map[string]string) []string { return slices.Sorted(maps.Keys(m)) }
