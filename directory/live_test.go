@@ -3,7 +3,6 @@ package directory_test
 import (
 	"bytes"
 	"context"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -326,19 +325,7 @@ func TestLiveDeadServers(t *testing.T) {
 		assert.Less(t, time.Since(start), 2*time.Second)
 	})
 	t.Run("server that accepts and never answers", func(t *testing.T) {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err)
-		defer l.Close()
-		go func() {
-			for {
-				c, err := l.Accept()
-				if err != nil {
-					return
-				}
-				defer c.Close() // held open, silent, until the test ends
-			}
-		}()
-		url := "ldap://" + l.Addr().String()
+		url := slapdtest.SilentServer(t)
 		for _, tc := range []struct {
 			name string
 			mut  func(d *v1alpha1.Directory)
@@ -347,7 +334,7 @@ func TestLiveDeadServers(t *testing.T) {
 			{"search", func(d *v1alpha1.Directory) { d.URL = url }, "failed: no answer within 300ms (spec.directory.timeout)"},
 			{"bind", func(d *v1alpha1.Directory) { d.URL, d.BindDN, d.BindPasswordEnv = url, "cn=x,o=y", "PW" }, "refused by " + url + ": no answer within 300ms"},
 			{"startTLS", func(d *v1alpha1.Directory) { d.URL, d.StartTLS = url, true }, "StartTLS with " + url + " failed"},
-			{"ldaps handshake", func(d *v1alpha1.Directory) { d.URL = "ldaps://" + l.Addr().String() }, "(no answer within 300ms, spec.directory.connectTimeout)"},
+			{"ldaps handshake", func(d *v1alpha1.Directory) { d.URL = "ldaps://" + strings.TrimPrefix(url, "ldap://") }, "(no answer within 300ms, spec.directory.connectTimeout)"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				d := &v1alpha1.Directory{

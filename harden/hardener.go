@@ -2,7 +2,6 @@ package harden
 
 import (
 	"fmt"
-	"path"
 	"strings"
 
 	"k8s.io/pod-security-admission/policy"
@@ -42,7 +41,7 @@ func New(opts Options) (*Hardener, error) {
 	}
 	for _, p := range opts.Exceptions.HostPathPrefixes {
 		// Compare directories, not strings: /users must not allow /users-archive.
-		h.hostPathPrefixes = append(h.hostPathPrefixes, strings.TrimSuffix(path.Clean(p), "/")+"/")
+		h.hostPathPrefixes = append(h.hostPathPrefixes, asDirectory(p))
 	}
 	for _, t := range opts.Exceptions.VolumeTypes {
 		h.volumeTypes[t] = true

@@ -1,6 +1,7 @@
 package harden
 
 import (
+	"path"
 	"strconv"
 	"strings"
 
@@ -53,6 +54,23 @@ func remove(m *yaml.Node, key string) bool {
 
 // blockStyle turns a flow mapping such as Helm's `securityContext: {}` into a block one
 // before keys are added, so the hardened output reads like the rest of the manifest.
+// removeUnless removes key from m unless it holds the integer want; it reports whether
+// anything was removed. A value that is not an integer is removed too.
+func removeUnless(m *yaml.Node, key string, want int64) bool {
+	n := lookup(m, key)
+	if n == nil {
+		return false
+	}
+	if v, ok := intValue(n); ok && v == want {
+		return false
+	}
+	return remove(m, key)
+}
+
+// asDirectory is p cleaned and ending in "/", so that prefixes compare directories:
+// /users must not allow /users-archive.
+func asDirectory(p string) string { return strings.TrimSuffix(path.Clean(p), "/") + "/" }
+
 func blockStyle(m *yaml.Node) {
 	m.Style &^= yaml.FlowStyle
 }

@@ -1,7 +1,6 @@
 package harden
 
 import (
-	"path"
 	"slices"
 	"strings"
 
@@ -154,7 +153,7 @@ func (h *Hardener) hostPathAllowed(p string) bool {
 	if !strings.HasPrefix(p, "/") {
 		return false
 	}
-	dir := strings.TrimSuffix(path.Clean(p), "/") + "/"
+	dir := asDirectory(p)
 	for _, pre := range h.hostPathPrefixes {
 		if strings.HasPrefix(dir, pre) {
 			return true
@@ -285,12 +284,8 @@ func (r *templateRun) container(c *yaml.Node, p field.Path) {
 
 	// A container-level identity overrides the pod's: drop any that is not the user's.
 	id := r.h.opts.Identity
-	if v, ok := intValue(lookup(sc, "runAsUser")); !ok && lookup(sc, "runAsUser") != nil || ok && v != id.UID {
-		r.changed = remove(sc, "runAsUser") || r.changed
-	}
-	if v, ok := intValue(lookup(sc, "runAsGroup")); !ok && lookup(sc, "runAsGroup") != nil || ok && v != id.GID {
-		r.changed = remove(sc, "runAsGroup") || r.changed
-	}
+	r.changed = removeUnless(sc, "runAsUser", id.UID) || r.changed
+	r.changed = removeUnless(sc, "runAsGroup", id.GID) || r.changed
 	if n := lookup(sc, "runAsNonRoot"); n != nil && !isTrue(n) {
 		r.changed = remove(sc, "runAsNonRoot") || r.changed // the pod's runAsNonRoot: true applies
 	}
@@ -361,7 +356,7 @@ func (r *templateRun) imagePullSecrets(spec *yaml.Node, p field.Path) {
 		}
 		m := newMap()
 		set(m, "name", newStr(name))
-		list.Style &^= yaml.FlowStyle
+		blockStyle(list)
 		list.Content = append(list.Content, m)
 		r.changed = true
 	}

@@ -81,30 +81,6 @@ func startFixtureSLAPD(t *testing.T, opts slapdtest.Options) *slapdtest.Server {
 	return slapdtest.Start(t, opts)
 }
 
-// silentServer accepts connections and never answers: a hung directory.
-func silentServer(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		var held []net.Conn
-		defer func() {
-			for _, c := range held {
-				c.Close()
-			}
-		}()
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			held = append(held, c)
-		}
-	}()
-	return "ldap://" + l.Addr().String()
-}
-
 func TestDirectoryFailsClosed(t *testing.T) {
 	slapdtest.Binaries(t)
 	s := startFixtureSLAPD(t, slapdtest.Options{
@@ -126,7 +102,7 @@ func TestDirectoryFailsClosed(t *testing.T) {
 			`groups: {baseDN: "ou=Groups,` + ldapSuffix + `"}`,
 		}, append(rootBind, extra...)...), "\n")
 	}
-	hung := silentServer(t)
+	hung := slapdtest.SilentServer(t)
 
 	cases := []struct {
 		name      string

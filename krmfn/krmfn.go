@@ -84,7 +84,7 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	switch args[0] {
 	case "render":
-		path, live, err := parseRenderArgs(args[1:]) // snapshot.go
+		path, live, err := parseRenderArgs(args[1:])
 		if err != nil {
 			return err
 		}
@@ -109,6 +109,26 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return err
 	}
 	return usageError{fmt.Sprintf("unknown command %q", args[0])}
+}
+
+// parseRenderArgs reads `render [--live] SITE.yaml`.
+func parseRenderArgs(args []string) (path string, live bool, err error) {
+	for _, a := range args {
+		switch {
+		case a == "--live":
+			live = true
+		case len(a) > 1 && a[0] == '-':
+			return "", false, usageError{fmt.Sprintf("render: unknown flag %s (accepted: --live)", a)}
+		case path != "":
+			return "", false, usageError{"render takes exactly one site file"}
+		default:
+			path = a
+		}
+	}
+	if path == "" {
+		return "", false, usageError{"render takes exactly one argument: the site file"}
+	}
+	return path, live, nil
 }
 
 func runRender(ctx context.Context, path string, stdout io.Writer, env render.Env) error {

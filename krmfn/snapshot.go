@@ -12,26 +12,6 @@ import (
 	"github.com/peruser-dev/peruser/spec"
 )
 
-// parseRenderArgs reads `render [--live] SITE.yaml`.
-func parseRenderArgs(args []string) (path string, live bool, err error) {
-	for _, a := range args {
-		switch {
-		case a == "--live":
-			live = true
-		case len(a) > 1 && a[0] == '-':
-			return "", false, usageError{fmt.Sprintf("render: unknown flag %s (accepted: --live)", a)}
-		case path != "":
-			return "", false, usageError{"render takes exactly one site file"}
-		default:
-			path = a
-		}
-	}
-	if path == "" {
-		return "", false, usageError{"render takes exactly one argument: the site file"}
-	}
-	return path, live, nil
-}
-
 // runSnapshot is `krm-fn snapshot SITE.yaml`: query the site's directory live and
 // print what it resolved to as a DirectorySnapshot, for spec.directory.snapshot. The
 // users are checked as a render would check them (names, uids, minUsers, inline users

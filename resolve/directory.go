@@ -2,7 +2,6 @@ package resolve
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/peruser-dev/peruser/api/v1alpha1"
 	"github.com/peruser-dev/peruser/directory"
@@ -86,5 +85,5 @@ func describeOrigin(origin string) string {
 	if origin == directoryOrigin {
 		return "from the directory"
 	}
-	return fmt.Sprint(origin)
+	return origin
 }

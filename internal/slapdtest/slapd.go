@@ -58,28 +58,38 @@ type Server struct {
 // which is not on every PATH.
 func Binaries(t testing.TB) (slapd, slapadd string) {
 	t.Helper()
-	find := func(envVar, name string) string {
-		if p := os.Getenv(envVar); p != "" {
-			return p
-		}
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-		if p := filepath.Join("/usr/sbin", name); isExecutable(p) {
-			return p
-		}
-		return ""
-	}
-	slapd, slapadd = find("SLAPD", "slapd"), find("SLAPADD", "slapadd")
+	slapd, slapadd = testenv.Find("SLAPD", "slapd", "/usr/sbin"), testenv.Find("SLAPADD", "slapadd", "/usr/sbin")
 	if slapd == "" || slapadd == "" {
 		testenv.Missing(t, "slapd/slapadd not found: install the Debian packages slapd and ldap-utils (or set SLAPD and SLAPADD)")
 	}
 	return slapd, slapadd
 }
 
-func isExecutable(p string) bool {
-	st, err := os.Stat(p)
-	return err == nil && !st.IsDir() && st.Mode()&0o111 != 0
+// SilentServer listens on 127.0.0.1, accepts connections and never answers: a hung
+// directory, for timeout tests. It returns the ldap:// URL; it stops with t.
+func SilentServer(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		var held []net.Conn
+		defer func() {
+			for _, c := range held {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c) // held open, silent, until the listener closes
+		}
+	}()
+	return "ldap://" + l.Addr().String()
 }
 
 // Start writes a configuration, loads the LDIF and starts slapd. The server is

@@ -17,21 +17,36 @@ import (
 // or of fallback on PATH. It skips or fails t when neither exists.
 func Tool(t testing.TB, envVar, fallback string) string {
 	t.Helper()
-	if p := os.Getenv(envVar); p != "" {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if fallback != "" {
-		if p, err := exec.LookPath(fallback); err == nil {
-			return p
-		}
+	if p := Find(envVar, fallback); p != "" {
+		return p
 	}
 	name := fallback
 	if name == "" {
 		name = strings.ToLower(envVar)
 	}
 	Missing(t, "%s not found: set %s or run through `make test`", name, envVar)
+	return ""
+}
+
+// Find returns the executable named by envVar, else name on PATH, else name in one of
+// dirs (Debian puts slapd in /usr/sbin, which is not on every PATH); "" when none.
+func Find(envVar, name string, dirs ...string) string {
+	if p := os.Getenv(envVar); p != "" {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if name == "" {
+		return ""
+	}
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	for _, d := range dirs {
+		if st, err := os.Stat(filepath.Join(d, name)); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
+			return filepath.Join(d, name)
+		}
+	}
 	return ""
 }
 
