@@ -84,15 +84,20 @@ func TestOffboardingRevokesAccessKeepsData(t *testing.T) {
 		t.Errorf("offboarding removed Namespace %s: %v", ns, err)
 	case live.DeletionTimestamp != nil:
 		t.Errorf("offboarding is deleting Namespace %s", ns)
+	default:
+		checkKeepAnnotations(t, "Namespace "+ns, live.Annotations)
 	}
 	pvcs := harness.Select(s.Objects, "PersistentVolumeClaim", ns)
 	if len(pvcs) == 0 {
 		t.Errorf("the example site renders no PersistentVolumeClaim for %s (spec.storage), so keeping their data is unchecked", leaving)
 	}
 	for _, pvc := range pvcs {
-		if _, err := c.Get(ctx, pvc); err != nil {
+		got, err := c.Get(ctx, pvc)
+		if err != nil {
 			t.Errorf("offboarding removed %s: %v", harness.Describe(pvc), err)
+			continue
 		}
+		checkKeepAnnotations(t, harness.Describe(pvc), got.GetAnnotations())
 	}
 
 	// The users who stay keep their bindings.
@@ -223,4 +228,21 @@ func siteWithout(t *testing.T, s *site, leaving string) string {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// checkKeepAnnotations asserts that a kept object carries, as the API server stores it,
+// what keeps Argo CD from deleting it (also when the Application is deleted) and from
+// reporting it OutOfSync once it is no longer rendered, and what keeps Flux from
+// pruning it.
+func checkKeepAnnotations(t *testing.T, what string, got map[string]string) {
+	t.Helper()
+	for k, want := range map[string]string{
+		"argocd.argoproj.io/sync-options":    "Prune=false,Delete=false",
+		"argocd.argoproj.io/compare-options": "IgnoreExtraneous",
+		"kustomize.toolkit.fluxcd.io/prune":  "disabled",
+	} {
+		if got[k] != want {
+			t.Errorf("%s kept after offboarding has %s=%q, want %q", what, k, got[k], want)
+		}
+	}
 }

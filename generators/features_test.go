@@ -84,7 +84,8 @@ func TestPruneProtection(t *testing.T) {
 			for _, o := range renderSite(t, siteWithUsers([]string{"oakley"}, features+tt.opt)) {
 				a := o.GetAnnotations()
 				want := tt.on && protected[o.GetKind()]
-				assert.Equal(t, want, a[generators.AnnotationArgoSyncOptions] == generators.ArgoNoPrune, "%s %s", o.GetKind(), o.GetName())
+				assert.Equal(t, want, a[generators.AnnotationArgoSyncOptions] == generators.ArgoKeep, "%s %s", o.GetKind(), o.GetName())
+				assert.Equal(t, want, a[generators.AnnotationArgoCompareOptions] == generators.ArgoIgnoreExtraneous, "%s %s", o.GetKind(), o.GetName())
 				assert.Equal(t, want, a[generators.AnnotationFluxPrune] == generators.FluxPruneDisabled, "%s %s", o.GetKind(), o.GetName())
 			}
 		})

@@ -9,6 +9,7 @@ import (
 
 	"github.com/peruser-dev/peruser/api/v1alpha1"
 	"github.com/peruser-dev/peruser/identity"
+	"github.com/peruser-dev/peruser/shard"
 )
 
 // Labels every object carries.
@@ -54,6 +55,26 @@ func Generate(site *v1alpha1.Site, users []identity.User, in Inputs) ([]*yaml.RN
 // follows output, and only one user's objects are held at a time: rendering 10,000
 // users needs the memory of one.
 func Stream(site *v1alpha1.Site, users []identity.User, in Inputs, emit func(batch []*yaml.RNode) error) error {
+	return StreamPart(site, users, in, shard.Whole, emit)
+}
+
+// StreamPart is Stream for one part of a sharded site: the site-wide objects, or the
+// objects of one shard's users. users is still every user of the site, and every check
+// runs on all of them, so a part renders only when the whole site would.
+func StreamPart(site *v1alpha1.Site, users []identity.User, in Inputs, part shard.Part, emit func(batch []*yaml.RNode) error) error {
+	if err := part.Check(site.ShardCount()); err != nil {
+		return err
+	}
+	n := site.ShardCount()
+	return Visit(site, users, in, part.SiteWide(), func(u identity.User) bool { return part.Holds(u.Name, n) },
+		func(_ *identity.User, batch []*yaml.RNode) error { return emit(batch) })
+}
+
+// Visit is the one generation loop behind Stream, StreamPart and split renders: after
+// every check, it emits the site-wide objects (when site is true; u is nil) and then
+// the objects of each user that want selects, one user per batch.
+func Visit(site *v1alpha1.Site, users []identity.User, in Inputs, siteWide bool, want func(identity.User) bool,
+	emit func(u *identity.User, batch []*yaml.RNode) error) error {
 	g, err := newGenerator(site, in)
 	if err != nil {
 		return err
@@ -65,12 +86,16 @@ func Stream(site *v1alpha1.Site, users []identity.User, in Inputs, emit func(bat
 	if err != nil {
 		return err
 	}
-	siteWide := append(g.siteWide(), configMaps...)
-	if err := emit(wrap(siteWide)); err != nil {
-		return err
+	if siteWide {
+		if err := emit(nil, wrap(append(g.siteWide(), configMaps...))); err != nil {
+			return err
+		}
 	}
-	for _, u := range users {
-		if err := emit(wrap(g.perUser(u))); err != nil {
+	for i := range users {
+		if !want(users[i]) {
+			continue
+		}
+		if err := emit(&users[i], wrap(g.perUser(users[i]))); err != nil {
 			return err
 		}
 	}

@@ -7,10 +7,16 @@ package generators
 // RoleBindings are pruned) but never deletes their data. docs/generators.md has the
 // offboarding procedure.
 const (
-	// AnnotationArgoSyncOptions with ArgoNoPrune: Argo CD leaves the object in place
-	// (the Application shows it as needing pruning) instead of deleting it.
+	// AnnotationArgoSyncOptions with ArgoKeep: Argo CD neither prunes the object when it
+	// leaves the render (Prune=false) nor deletes it when the Application itself is
+	// deleted with its finalizer (Delete=false), which Prune=false alone does not stop.
 	AnnotationArgoSyncOptions = "argocd.argoproj.io/sync-options"
-	ArgoNoPrune               = "Prune=false"
+	ArgoKeep                  = "Prune=false,Delete=false"
+	// AnnotationArgoCompareOptions with ArgoIgnoreExtraneous: once a user has left, their
+	// kept Namespace, claim and volume are extraneous to the Application; without this
+	// it would stay OutOfSync for ever.
+	AnnotationArgoCompareOptions = "argocd.argoproj.io/compare-options"
+	ArgoIgnoreExtraneous         = "IgnoreExtraneous"
 	// AnnotationFluxPrune with FluxPruneDisabled: Flux's kustomize-controller skips the
 	// object when it garbage-collects.
 	AnnotationFluxPrune = "kustomize.toolkit.fluxcd.io/prune"
@@ -24,9 +30,10 @@ func (g *generator) protectData(annotations map[string]string) map[string]string
 		return annotations
 	}
 	if annotations == nil {
-		annotations = make(map[string]string, 2)
+		annotations = make(map[string]string, 3)
 	}
-	annotations[AnnotationArgoSyncOptions] = ArgoNoPrune
+	annotations[AnnotationArgoSyncOptions] = ArgoKeep
+	annotations[AnnotationArgoCompareOptions] = ArgoIgnoreExtraneous
 	annotations[AnnotationFluxPrune] = FluxPruneDisabled
 	return annotations
 }

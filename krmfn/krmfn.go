@@ -35,6 +35,18 @@ Usage:
   krm-fn render --live SITE.yaml
                             the same, querying spec.directory even when its snapshot
                             file exists (also PERUSER_DIRECTORY_LIVE=1)
+  krm-fn render --part site|N SITE.yaml
+                            one part of a sharded site (spec.sharding): the site-wide
+                            objects or shard N's users; the whole site is still checked.
+                            A SiteShard file (peruser-shard.yaml) names its own part
+  krm-fn render --out-dir DIR SITE.yaml
+                            every part of a sharded site as DIR/<part>/objects.yaml
+  krm-fn shards [flags] SITE.yaml DIR
+                            write the shard layout of a sharded site: a kustomization per
+                            part, an Argo CD ApplicationSet, Flux Kustomizations
+                            (krm-fn shards --help lists the flags)
+  krm-fn argocd-plugin generate
+                            the Argo CD Config Management Plugin's generate command
   krm-fn snapshot SITE.yaml print the users spec.directory resolves to, as a
                             DirectorySnapshot for spec.directory.snapshot
   krm-fn values CHART SITE.yaml
@@ -84,12 +96,19 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	switch args[0] {
 	case "render":
-		path, live, err := parseRenderArgs(args[1:])
+		ra, err := parseRenderArgs(args[1:])
 		if err != nil {
 			return err
 		}
-		env.Live = env.Live || live
-		return runRender(ctx, path, stdout, env)
+		env.Live = env.Live || ra.live
+		if ra.outDir != "" {
+			return runSplit(ctx, ra.path, ra.outDir, env, stderr) // shards.go
+		}
+		return runRender(ctx, ra, stdout, env)
+	case "shards":
+		return runShards(ctx, args[1:], stderr, env) // layout.go
+	case "argocd-plugin":
+		return runArgoCDPlugin(ctx, args[1:], stdout, env) // shards.go
 	case "snapshot":
 		return runSnapshot(ctx, args[1:], stdout, stderr, env) // snapshot.go
 	case "install":
@@ -111,36 +130,58 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	return usageError{fmt.Sprintf("unknown command %q", args[0])}
 }
 
-// parseRenderArgs reads `render [--live] SITE.yaml`.
-func parseRenderArgs(args []string) (path string, live bool, err error) {
-	for _, a := range args {
-		switch {
-		case a == "--live":
-			live = true
-		case len(a) > 1 && a[0] == '-':
-			return "", false, usageError{fmt.Sprintf("render: unknown flag %s (accepted: --live)", a)}
-		case path != "":
-			return "", false, usageError{"render takes exactly one site file"}
-		default:
-			path = a
-		}
-	}
-	if path == "" {
-		return "", false, usageError{"render takes exactly one argument: the site file"}
-	}
-	return path, live, nil
+// renderArgs are the arguments of `render`.
+type renderArgs struct {
+	path, part, outDir string
+	live               bool
 }
 
-func runRender(ctx context.Context, path string, stdout io.Writer, env render.Env) error {
-	doc, err := spec.LoadDocument(path)
+// parseRenderArgs reads `render [--live] [--part P | --out-dir DIR] FILE`.
+func parseRenderArgs(args []string) (renderArgs, error) {
+	var ra renderArgs
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		name, value, hasValue := strings.Cut(a, "=")
+		switch {
+		case a == "--live":
+			ra.live = true
+		case name == "--part" || name == "--out-dir":
+			if !hasValue {
+				if i+1 >= len(args) {
+					return ra, usageError{fmt.Sprintf("render: %s needs a value", name)}
+				}
+				i++
+				value = args[i]
+			}
+			if name == "--part" {
+				ra.part = value
+			} else {
+				ra.outDir = value
+			}
+		case len(a) > 1 && a[0] == '-':
+			return ra, usageError{fmt.Sprintf("render: unknown flag %s (accepted: --live, --part, --out-dir)", a)}
+		case ra.path != "":
+			return ra, usageError{"render takes exactly one site file"}
+		default:
+			ra.path = a
+		}
+	}
+	if ra.path == "" {
+		return ra, usageError{"render takes exactly one argument: the site file"}
+	}
+	if ra.part != "" && ra.outDir != "" {
+		return ra, usageError{"render: --part and --out-dir exclude each other (--out-dir writes every part)"}
+	}
+	return ra, nil
+}
+
+func runRender(ctx context.Context, ra renderArgs, stdout io.Writer, env render.Env) error {
+	t, err := loadTarget(ra.path, ra.part, env) // shards.go
 	if err != nil {
 		return err
 	}
 	// stdout is Run's buffer: nothing reaches the real stdout unless all of it succeeded.
-	if err := render.SiteTo(ctx, doc.Site, env, stdout); err != nil {
-		return doc.Errors(err)
-	}
-	return nil
+	return t.renderTo(ctx, stdout)
 }
 
 // runFunction is the KRM function. kustomize hands a generator only its own config
@@ -174,23 +215,31 @@ func processResourceList(ctx context.Context, rl *framework.ResourceList, env re
 		return fmt.Errorf("no functionConfig: krm-fn expects a %s %s as its function config", v1alpha1.APIVersion, v1alpha1.SiteKind)
 	}
 	source := configSource(fc)
-	if fc.GetApiVersion() != v1alpha1.APIVersion || fc.GetKind() != v1alpha1.SiteKind {
-		return fmt.Errorf("%s: functionConfig is %s %s; krm-fn accepts only apiVersion: %s, kind: %s",
-			source, fc.GetApiVersion(), fc.GetKind(), v1alpha1.APIVersion, v1alpha1.SiteKind)
+	isShard := fc.GetApiVersion() == v1alpha1.APIVersion && fc.GetKind() == v1alpha1.SiteShardKind
+	if !isShard && (fc.GetApiVersion() != v1alpha1.APIVersion || fc.GetKind() != v1alpha1.SiteKind) {
+		return fmt.Errorf("%s: functionConfig is %s %s; krm-fn accepts only apiVersion: %s, kind: %s or %s",
+			source, fc.GetApiVersion(), fc.GetKind(), v1alpha1.APIVersion, v1alpha1.SiteKind, v1alpha1.SiteShardKind)
 	}
 	clean := fc.Copy()
 	stripConfigAnnotations(clean)
-	doc, err := spec.NodeDocument(clean, source)
-	if err != nil {
-		return err
-	}
-	objs, err := render.Site(ctx, doc.Site, env)
-	if err != nil {
-		return doc.Errors(err)
+	var objs []*yaml.RNode
+	if isShard {
+		var err error
+		if objs, err = processShardConfig(ctx, clean, source, env); err != nil { // shards.go
+			return err
+		}
+	} else {
+		doc, err := spec.NodeDocument(clean, source)
+		if err != nil {
+			return err
+		}
+		if objs, err = render.Site(ctx, doc.Site, env); err != nil {
+			return doc.Errors(err)
+		}
 	}
 	kept := rl.Items[:0]
 	for _, it := range rl.Items {
-		if it.GetApiVersion() == v1alpha1.APIVersion && it.GetKind() == v1alpha1.SiteKind {
+		if it.GetApiVersion() == v1alpha1.APIVersion && (it.GetKind() == v1alpha1.SiteKind || it.GetKind() == v1alpha1.SiteShardKind) {
 			continue
 		}
 		kept = append(kept, it)

@@ -5,6 +5,7 @@
 package render
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -20,6 +21,7 @@ import (
 	"github.com/peruser-dev/peruser/generators"
 	"github.com/peruser-dev/peruser/identity"
 	"github.com/peruser-dev/peruser/resolve"
+	"github.com/peruser-dev/peruser/shard"
 )
 
 // Env is what the pipeline may read from the outside world.
@@ -67,23 +69,97 @@ func Site(ctx context.Context, site *v1alpha1.Site, env Env) ([]*yaml.RNode, err
 // not grow with the number of users. Every check runs before the first byte is written;
 // callers that must never leave partial output (krm-fn) still buffer w.
 func SiteTo(ctx context.Context, site *v1alpha1.Site, env Env, w io.Writer) error {
+	return PartTo(ctx, site, shard.Whole, env, w)
+}
+
+// PartTo is SiteTo for one part of a sharded site. The whole site is still read,
+// resolved and checked first: a part renders only when the whole site would.
+func PartTo(ctx context.Context, site *v1alpha1.Site, part shard.Part, env Env, w io.Writer) error {
+	if err := part.Check(site.ShardCount()); err != nil {
+		return err
+	}
 	in, users, err := prepare(ctx, site, env)
 	if err != nil {
 		return err
 	}
-	first := true
-	return generators.Stream(site, users, in, func(batch []*yaml.RNode) error {
-		if len(batch) == 0 {
-			return nil
-		}
-		if !first {
-			if _, err := io.WriteString(w, "---\n"); err != nil {
-				return fmt.Errorf("writing objects: %w", err)
-			}
-		}
-		first = false
-		return Write(w, batch)
+	return generators.StreamPart(site, users, in, part, streamWriter(w).write)
+}
+
+// Part renders one part of site as objects (see PartTo).
+func Part(ctx context.Context, site *v1alpha1.Site, part shard.Part, env Env) ([]*yaml.RNode, error) {
+	if err := part.Check(site.ShardCount()); err != nil {
+		return nil, err
+	}
+	in, users, err := prepare(ctx, site, env)
+	if err != nil {
+		return nil, err
+	}
+	var out []*yaml.RNode
+	err = generators.StreamPart(site, users, in, part, func(batch []*yaml.RNode) error {
+		out = append(out, batch...)
+		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Split renders every part of a sharded site in one pass (one load, one check, each
+// user generated once) and returns each part's YAML stream, the site part included;
+// a shard without users has an empty stream.
+func Split(ctx context.Context, site *v1alpha1.Site, env Env) (map[shard.Part][]byte, error) {
+	n := site.ShardCount()
+	if n == 0 {
+		return nil, field.List{field.Errorf("spec.sharding", "not set: only a sharded site can be split into parts")}
+	}
+	in, users, err := prepare(ctx, site, env)
+	if err != nil {
+		return nil, err
+	}
+	bufs := make(map[shard.Part]*bytes.Buffer, n+1)
+	writers := make(map[shard.Part]*stream, n+1)
+	for _, p := range shard.All(n) {
+		bufs[p] = new(bytes.Buffer)
+		writers[p] = streamWriter(bufs[p])
+	}
+	all := func(identity.User) bool { return true }
+	err = generators.Visit(site, users, in, true, all, func(u *identity.User, batch []*yaml.RNode) error {
+		p := shard.SitePart
+		if u != nil {
+			p = shard.User(shard.Of(u.Name, n))
+		}
+		return writers[p].write(batch)
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[shard.Part][]byte, len(bufs))
+	for p, b := range bufs {
+		out[p] = b.Bytes()
+	}
+	return out, nil
+}
+
+// stream writes batches of objects to one YAML stream, with a separator between them.
+type stream struct {
+	w       io.Writer
+	started bool
+}
+
+func streamWriter(w io.Writer) *stream { return &stream{w: w} }
+
+func (s *stream) write(batch []*yaml.RNode) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	if s.started {
+		if _, err := io.WriteString(s.w, "---\n"); err != nil {
+			return fmt.Errorf("writing objects: %w", err)
+		}
+	}
+	s.started = true
+	return Write(s.w, batch)
 }
 
 // prepare reads the render-time inputs and resolves the users.

@@ -1,5 +1,6 @@
 // Package schema embeds the JSON Schemas of peruser's kinds (site.schema.json for the
-// Site, hardening.schema.json for the post-renderer's Hardening; draft 2020-12) and
+// Site, hardening.schema.json for the post-renderer's Hardening, siteshard.schema.json for one
+// part of a sharded site; draft 2020-12) and
 // validates decoded documents against them, turning the validator's output into field
 // errors with paths such as spec.users[2].uid.
 package schema
@@ -33,11 +34,17 @@ var SiteJSON []byte
 //go:embed hardening.schema.json
 var HardeningJSON []byte
 
+// SiteShardJSON is the SiteShard schema document.
+//
+//go:embed siteshard.schema.json
+var SiteShardJSON []byte
+
 var printer = message.NewPrinter(language.English)
 
 const (
 	siteURL      = "https://peruser.dev/schema/v1alpha1/site.schema.json"
 	hardeningURL = "https://peruser.dev/schema/v1alpha1/hardening.schema.json"
+	siteShardURL = "https://peruser.dev/schema/v1alpha1/siteshard.schema.json"
 )
 
 // Schema is a compiled schema of one kind. Compile it once per document and reuse it.
@@ -52,6 +59,9 @@ func CompileSite() (*Schema, error) { return compile(siteURL, SiteJSON) }
 
 // CompileHardening compiles the embedded Hardening schema.
 func CompileHardening() (*Schema, error) { return compile(hardeningURL, HardeningJSON) }
+
+// CompileSiteShard compiles the embedded SiteShard schema.
+func CompileSiteShard() (*Schema, error) { return compile(siteShardURL, SiteShardJSON) }
 
 func compile(url string, data []byte) (*Schema, error) {
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))

@@ -18,19 +18,21 @@ import (
 // errorMessage, such as spec.directory.bindPassword) have no Go field on purpose.
 func TestSchemasMatchTypes(t *testing.T) {
 	for _, tc := range []struct {
-		doc []byte
-		typ reflect.Type
+		doc        []byte
+		typ        reflect.Type
+		minObjects int
 	}{
-		{schema.SiteJSON, reflect.TypeOf(v1alpha1.Site{})},
-		{schema.HardeningJSON, reflect.TypeOf(v1alpha1.Hardening{})},
+		{schema.SiteJSON, reflect.TypeOf(v1alpha1.Site{}), 5},
+		{schema.HardeningJSON, reflect.TypeOf(v1alpha1.Hardening{}), 5},
+		{schema.SiteShardJSON, reflect.TypeOf(v1alpha1.SiteShard{}), 3},
 	} {
 		var root map[string]any
 		if err := json.Unmarshal(tc.doc, &root); err != nil {
 			t.Fatal(err)
 		}
-		w := walker{t: t, defs: root["$defs"].(map[string]any)}
+		w := walker{t: t, defs: mapOf(root["$defs"])}
 		w.compare(tc.typ.Name(), root, tc.typ)
-		if w.objects < 5 {
+		if w.objects < tc.minObjects {
 			t.Errorf("%s: only %d objects compared", tc.typ.Name(), w.objects)
 		}
 	}
@@ -117,4 +119,9 @@ func collectFields(typ reflect.Type, into map[string]reflect.Type) {
 		}
 		into[name] = f.Type
 	}
+}
+
+func mapOf(v any) map[string]any {
+	m, _ := v.(map[string]any)
+	return m
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -274,4 +275,76 @@ func splitPath(p string) []string {
 		}
 	}
 	return toks
+}
+
+// Shard is a loaded SiteShard with its Site: what renders one part of a sharded site.
+type Shard struct {
+	Config *v1alpha1.SiteShard
+	// Source is the SiteShard's file; Site is the Site it names, already checked.
+	Source string
+	Site   *Document
+}
+
+// LoadShard reads and checks the SiteShard in the file at path, then the Site it
+// names (relative to the SiteShard's folder), and checks that the two agree and that
+// the file lies in its part's folder.
+func LoadShard(path string) (*Shard, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading shard config: %w", err)
+	}
+	node, err := single(data, path)
+	if err != nil {
+		return nil, err
+	}
+	return ShardFromNode(node, path, filepath.Dir(path))
+}
+
+// ShardFromNode checks an already parsed SiteShard from source whose folder is dir
+// (the working directory for a KRM functionConfig), then loads its Site.
+func ShardFromNode(node *yaml.RNode, source, dir string) (*Shard, error) {
+	cfg, lines, err := check(node, source, v1alpha1.SiteShardKind, schema.CompileSiteShard, (*v1alpha1.SiteShard).Validate)
+	if err != nil {
+		return nil, err
+	}
+	sitePath := cfg.Spec.SiteFile
+	if !filepath.IsAbs(sitePath) {
+		sitePath = filepath.Join(dir, sitePath)
+	}
+	if _, err := os.Stat(sitePath); err != nil {
+		return nil, field.List{field.Errorf("spec.siteFile", "cannot read the Site %s: %v", sitePath, unwrapPathError(err))}.WithSource(source, lines)
+	}
+	doc, err := LoadDocument(sitePath)
+	if err != nil {
+		return nil, err
+	}
+	folder := ""
+	if abs, err := filepath.Abs(dir); err == nil {
+		folder = filepath.Base(abs)
+	}
+	if errs := cfg.CheckAgainst(doc.Site, folder); len(errs) > 0 {
+		return nil, errs.WithSource(source, lines).Sorted()
+	}
+	return &Shard{Config: cfg, Source: source, Site: doc}, nil
+}
+
+func unwrapPathError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// Kind is the kind of a single-document file, read without checking the document, so
+// that a command accepting several kinds can dispatch on it.
+func Kind(data []byte, source string) (string, *yaml.RNode, error) {
+	node, err := single(data, source)
+	if err != nil {
+		return "", nil, err
+	}
+	if node.YNode().Kind != yaml.MappingNode {
+		return "", node, nil
+	}
+	return node.GetKind(), node, nil
 }

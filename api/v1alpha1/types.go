@@ -48,6 +48,7 @@ type SiteSpec struct {
 	Admission     Admission          `json:"admission,omitempty"`
 	Lifecycle     Lifecycle          `json:"lifecycle,omitempty"`
 	OpenOnDemand  *OpenOnDemand      `json:"openOnDemand,omitempty"`
+	Sharding      *Sharding          `json:"sharding,omitempty"`
 }
 
 // NamespaceSpec says how each user's namespace is named and labelled.
