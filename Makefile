@@ -21,7 +21,7 @@ CONTROLPLANE := $(BIN)/controlplane
 export KUSTOMIZE HELM3 HELM4
 TEST_ENV := PERUSER_REQUIRE_TOOLS=1
 
-.PHONY: all build demo test vet unit tools controlplane e2e e2e-cluster bench bench-post-renderer fuzz helm4-plugin clean
+.PHONY: all build demo test vet unit tools controlplane e2e e2e-cluster bench bench-shards bench-post-renderer fuzz helm4-plugin clean
 
 all: build
 
@@ -84,6 +84,11 @@ test: vet unit e2e
 ## bench: the performance targets of DESIGN.md §7, as ratios against in-run baselines.
 bench: build tools
 	$(GO) run ./internal/benchreport
+
+## bench-shards: only the sharded path (one shard of a 10,000-user site vs the whole render,
+## kustomize build of one shard folder).
+bench-shards: build tools
+	$(GO) run ./internal/benchreport -shards-only
 
 ## bench-post-renderer: BenchmarkPostRender10kDocs beside its kyaml passthrough baseline (target ≤ 1.5×).
 bench-post-renderer:

@@ -356,4 +356,3 @@ func readTree(t *testing.T, dir string) map[string]string {
 	}))
 	return out
 }
-

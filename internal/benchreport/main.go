@@ -46,7 +46,15 @@ func main() {
 	count := flag.Int("count", 3, "runs of each benchmark; the median is used")
 	users := flag.Int("users", 10000, "users in the krm-fn binary's time and memory measurement")
 	kustomizeUsers := flag.Int("kustomize-users", 200, "users in the kustomize comparison (kustomize's own cost grows faster than linearly)")
+	shardsOnly := flag.Bool("shards-only", false, "measure only the sharded path (make bench-shards)")
 	flag.Parse()
+	if *shardsOnly {
+		if err := measureShardsOnly(*users); err != nil {
+			fmt.Printf("sharded path FAILED: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
 	failed := false
 	fmt.Println("peruser benchmarks (ratios against a baseline measured in the same run)")
 	fmt.Println()
@@ -159,12 +167,7 @@ func sortedKeys(m map[string][]float64) []string { return slices.Sorted(maps.Key
 // resource handling grows faster than linearly, so that comparison uses a smaller site;
 // the function's own share of the build is printed beside it.
 func measureBinary(users, kustomizeUsers int) error {
-	root, _ := os.Getwd()
-	krmfn := filepath.Join(root, "bin", "krm-fn")
-	kustomize := os.Getenv("KUSTOMIZE")
-	if kustomize == "" {
-		kustomize = filepath.Join(root, "bin", "kustomize")
-	}
+	krmfn, kustomize := binaries()
 	dir, err := os.MkdirTemp("", "peruser-bench-")
 	if err != nil {
 		return err
@@ -225,10 +228,33 @@ func measureBinary(users, kustomizeUsers int) error {
 	fmt.Printf("%-40s with krm-fn %.2fs  plain files %.2fs  ratio %.2f (target ≤ 1.3; krm-fn itself %.2fs = %.0f%% of the build) %s\n",
 		fmt.Sprintf("kustomize build, %d users", kustomizeUsers), withFn.Seconds(), asFiles.Seconds(), ratio,
 		fnOnly.Seconds(), 100*fnOnly.Seconds()/withFn.Seconds(), verdict)
+	if err := measureShards(dir, krmfn, kustomize, users); err != nil {
+		return err
+	}
 	if failed {
 		return fmt.Errorf("krm-fn peak RSS over target")
 	}
 	return nil
+}
+
+// binaries are the built krm-fn and kustomize (make build, make tools).
+func binaries() (krmfn, kustomize string) {
+	root, _ := os.Getwd()
+	kustomize = os.Getenv("KUSTOMIZE")
+	if kustomize == "" {
+		kustomize = filepath.Join(root, "bin", "kustomize")
+	}
+	return filepath.Join(root, "bin", "krm-fn"), kustomize
+}
+
+func measureShardsOnly(users int) error {
+	krmfn, kustomize := binaries()
+	dir, err := os.MkdirTemp("", "peruser-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	return measureShards(dir, krmfn, kustomize, users)
 }
 
 // tree is a generated site laid out twice: gen/ runs krm-fn as a kustomize generator,
@@ -280,12 +306,29 @@ func siteTree(dir, krmfn string, users int) (tree, error) {
 
 // run runs a command in dir and returns its wall time and peak RSS in bytes.
 func run(dir string, stdin io.Reader, stdout io.Writer, name string, args ...string) (time.Duration, int64, error) {
+	m, err := measure(dir, stdin, stdout, name, args...)
+	return m.wall, m.rss, err
+}
+
+// measured is one command's wall time, CPU time (user + system, its children
+// included) and peak RSS. On a shared machine CPU time is the steadier figure.
+type measured struct {
+	wall, cpu time.Duration
+	rss       int64
+}
+
+func measure(dir string, stdin io.Reader, stdout io.Writer, name string, args ...string) (measured, error) {
 	cmd := exec.Command(name, args...)
 	var stderr bytes.Buffer
 	cmd.Dir, cmd.Stdin, cmd.Stdout, cmd.Stderr = dir, stdin, stdout, &stderr
 	start := time.Now()
 	if err := cmd.Run(); err != nil {
-		return 0, 0, fmt.Errorf("%v: %s", err, stderr.String())
+		return measured{}, fmt.Errorf("%v: %s", err, stderr.String())
 	}
-	return time.Since(start), cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss * 1024, nil
+	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	return measured{
+		wall: time.Since(start),
+		cpu:  cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(),
+		rss:  ru.Maxrss * 1024,
+	}, nil
 }
