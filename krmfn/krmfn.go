@@ -106,7 +106,7 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		}
 		return runRender(ctx, ra, stdout, env)
 	case "shards":
-		return runShards(ctx, args[1:], stderr, env) // layout.go
+		return runShards(ctx, args[1:], stdout, stderr, env) // layout.go
 	case "argocd-plugin":
 		return runArgoCDPlugin(ctx, args[1:], stdout, env) // shards.go
 	case "snapshot":

@@ -89,7 +89,13 @@ func parseShardsArgs(args []string) (opts layoutOptions, site, dir string, err e
 
 // runShards is `krm-fn shards SITE.yaml DIR`: check the whole site, then write its
 // shard layout (every file at once, or nothing) and a summary on stderr.
-func runShards(ctx context.Context, args []string, stderr io.Writer, env render.Env) error {
+func runShards(ctx context.Context, args []string, stdout, stderr io.Writer, env render.Env) error {
+	for _, a := range args {
+		if a == "-h" || a == "--help" {
+			_, err := io.WriteString(stdout, shardsUsage)
+			return err
+		}
+	}
 	opts, sitePath, dir, err := parseShardsArgs(args)
 	if err != nil {
 		return err
