@@ -164,8 +164,17 @@ type NamespaceReaper struct {
 type Admission struct {
 	// ValidatingAdmissionPolicy emits a ValidatingAdmissionPolicy and its binding that
 	// deny pods in user namespaces whose identity differs from the namespace's.
-	ValidatingAdmissionPolicy bool            `json:"validatingAdmissionPolicy,omitempty"`
-	LDAPConfigMaps            *LDAPConfigMaps `json:"ldapConfigMaps,omitempty"`
+	ValidatingAdmissionPolicy bool `json:"validatingAdmissionPolicy,omitempty"`
+	// StrictSupplementalGroups, with ValidatingAdmissionPolicy, also emits a
+	// MutatingAdmissionPolicy that defaults every user pod's supplementalGroupsPolicy to
+	// Strict, and has the validating policy deny any other value. Default true; false
+	// only for clusters whose container runtime lacks Strict (admission.go).
+	StrictSupplementalGroups *bool `json:"strictSupplementalGroups,omitempty"`
+	// ServiceTypes, with ValidatingAdmissionPolicy, are the Service types users may
+	// create: ClusterIP and NodePort. Default both. ExternalName and LoadBalancer are
+	// never allowed, nor externalIPs (admission.go).
+	ServiceTypes   []string        `json:"serviceTypes,omitempty"`
+	LDAPConfigMaps *LDAPConfigMaps `json:"ldapConfigMaps,omitempty"`
 }
 
 // Lifecycle says what happens to the objects of a user who leaves the spec or the

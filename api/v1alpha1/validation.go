@@ -39,7 +39,8 @@ func (s *Site) Validate() field.List {
 				"set exactly one of dockerConfigJSONFile, dockerConfigJSONEnv or externalSecret (the pull secret is never written in the spec)"))
 		}
 	}
-	errs = append(errs, s.validateFeatures(spec)...) // features_validation.go
+	errs = append(errs, s.validateFeatures(spec)...)                     // features_validation.go
+	errs = append(errs, s.validateAdmission(spec.Child("admission"))...) // admission.go
 	np := spec.Child("networkPolicy")
 	errs = append(errs, validateCIDRs(np.Child("allowCIDRs"), s.Spec.NetworkPolicy.AllowCIDRs)...)
 	errs = append(errs, validateCIDRs(np.Child("egress").Child("allowCIDRs"), s.Spec.NetworkPolicy.Egress.AllowCIDRs)...)
