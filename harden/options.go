@@ -22,6 +22,12 @@ type Identity struct {
 	// supplementalGroups a chart sets are removed: a user's pods carry only the groups
 	// the site gives the user, which is what the admission policy checks.
 	SupplementalGroups []int64
+	// KeepGroupsPolicy leaves supplementalGroupsPolicy as the chart wrote it, for a
+	// site that turned Strict off (spec.admission.strictSupplementalGroups: false)
+	// because its container runtime lacks it. Otherwise every pod gets Strict: with
+	// Merge, the default, the runtime adds the groups the image's /etc/group gives the
+	// uid, which no admission check can see.
+	KeepGroupsPolicy bool
 }
 
 // MinSupplementalGID is the smallest GID kept as a supplemental group. Lower GIDs are

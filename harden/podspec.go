@@ -176,6 +176,9 @@ func (r *templateRun) podSecurityContext(spec *yaml.Node, specPath field.Path) {
 	r.changed = setInt(sc, "fsGroup", id.GID) || r.changed
 	r.changed = setBool(sc, "runAsNonRoot", true) || r.changed
 	r.seccomp(sc, p, true)
+	if !id.KeepGroupsPolicy {
+		r.changed = setStr(sc, "supplementalGroupsPolicy", "Strict") || r.changed
+	}
 	r.refuseHostProcess(sc, p)
 
 	if want := r.h.supplemental; want == nil {
