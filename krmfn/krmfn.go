@@ -140,7 +140,18 @@ func runRender(ctx context.Context, path string, stdout io.Writer, env render.En
 	if err := render.SiteTo(ctx, doc.Site, env, stdout); err != nil {
 		return doc.Errors(err)
 	}
+	warn(env.Stderr, doc)
 	return nil
+}
+
+// warn prints the site's warnings on stderr, with the file and line of each field.
+func warn(stderr io.Writer, doc *spec.Document) {
+	if stderr == nil {
+		return
+	}
+	for _, w := range doc.Site.Warnings().WithSource(doc.Source, doc.Line).Sorted() {
+		fmt.Fprintf(stderr, "krm-fn: warning: %s\n", w.Error())
+	}
 }
 
 // runFunction is the KRM function. kustomize hands a generator only its own config
@@ -188,6 +199,7 @@ func processResourceList(ctx context.Context, rl *framework.ResourceList, env re
 	if err != nil {
 		return doc.Errors(err)
 	}
+	warn(env.Stderr, doc)
 	kept := rl.Items[:0]
 	for _, it := range rl.Items {
 		if it.GetApiVersion() == v1alpha1.APIVersion && it.GetKind() == v1alpha1.SiteKind {

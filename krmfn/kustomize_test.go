@@ -72,5 +72,5 @@ spec:
 	out, stderr, err := kustomizeBuild(t, dir)
 	require.Error(t, err)
 	assert.Empty(t, out)
-	assert.Contains(t, stderr, "spec.users[0].uid: must be between 1 and 2147483647, got 0")
+	assert.Contains(t, stderr, "spec.users[0].uid: must be ≥ 1, got 0")
 }

@@ -34,9 +34,12 @@ type Ingress struct {
 	Domain string `json:"domain"`
 	// ClassName is the Ingress's ingressClassName; empty uses the cluster's default class.
 	ClassName string `json:"className,omitempty"`
-	// TLSSecretName is the wildcard certificate's Secret (*.<domain>). The ingress
-	// controller reads it from each user's namespace (see docs/generators.md).
-	TLSSecretName string `json:"tlsSecretName"`
+	// TLSSecretName is the Secret each user's Ingress names for its certificate. The
+	// ingress controller reads it from the user's own namespace, so it is only safe with
+	// a certificate for that one host (cert-manager's per-host issuance); empty, the
+	// Ingress names none and the controller serves its default certificate
+	// (ingress-nginx --default-ssl-certificate). See docs/security.md.
+	TLSSecretName string `json:"tlsSecretName,omitempty"`
 	// SourceRanges, when set, are the only client CIDRs the controller lets through
 	// (ingress-nginx's whitelist-source-range annotation).
 	SourceRanges []string `json:"sourceRanges,omitempty"`
