@@ -31,7 +31,7 @@ type PolicyValidation struct{ Expression, Message, MessageExpression string }
 // it is 1 to 10 digits without a leading zero (so int() cannot overflow) and at most
 // 2³¹−1. The allowed groups are a map built once per request, so checking a pod's
 // groups costs one lookup each: 5,000 groups on either side stay far within the
-// apiserver's CEL cost limit, where a list search would not (admission_test.go).
+// apiserver's CEL cost limit, where a list search would not (admission_scale_test.go).
 var PodIdentityVariables = []PolicyVariable{
 	{"ann", `namespaceObject.metadata.?annotations.orValue({})`},
 	{"uid", idVariable(AnnotationUID)},
