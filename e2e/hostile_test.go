@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -328,4 +329,44 @@ func admissionGVR(kind string) schema.GroupVersionResource {
 		"ValidatingAdmissionPolicyBinding": "validatingadmissionpolicybindings",
 	}[kind]
 	return schema.GroupVersionResource{Group: "admissionregistration.k8s.io", Version: "v1", Resource: resource}
+}
+
+// TestPodIdentityPolicyAtScale: in a namespace whose user has 5,000 groups, a pod that
+// carries all of them is admitted and one with a foreign group among them is denied by
+// the policy, within the real apiserver's CEL cost limits. The namespace is a scratch one
+// labelled like a user's, without Pod Security labels, so that only the policy judges.
+func TestPodIdentityPolicyAtScale(t *testing.T) {
+	s := appliedSite(t)
+	c := testCluster(t)
+	ctx := testContext(t)
+	userNS := s.userNamespace(t, exampleUser)
+	id := namespaceIdentity(t, userNS)
+	const n = 5000
+	gids := []string{itoa(id.GID)}
+	big := identity{UID: id.UID, GID: id.GID}
+	for i := range n {
+		g := int64(100000 + i)
+		gids = append(gids, itoa(g))
+		big.Groups = append(big.Groups, g)
+	}
+	annotations := map[string]string{annotUID: itoa(id.UID), annotGID: itoa(id.GID), annotSupplGroups: strings.Join(gids, ",")}
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: userNS.GetName() + "-scale-e2e", Labels: map[string]string{labelUser: exampleUser}, Annotations: annotations}}
+	if _, err := c.Client.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatalf("creating the scale namespace: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = c.Client.CoreV1().Namespaces().Delete(context.Background(), ns.Name, metav1.DeleteOptions{})
+	})
+	if _, err := c.Client.CoreV1().ServiceAccounts(ns.Name).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default"}}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	waitForPolicy(ctx, t, c, restrictedPod("vap-e2e", ns.Name, identity{UID: id.UID + 1, GID: id.GID}))
+	if err := c.DryRunCreate(ctx, restrictedPod("scale", ns.Name, big)); err != nil {
+		t.Errorf("a pod with the user's %d groups was not admitted: %v", n, err)
+	}
+	foreign := big
+	foreign.Groups = append(append([]int64{}, big.Groups[:n-1]...), id.foreignGID())
+	if got := harness.Verdict(c.DryRunCreate(ctx, restrictedPod("scale", ns.Name, foreign))); got != byIdentity {
+		t.Errorf("a pod with a foreign group among %d: verdict %q, want %q", n, got, byIdentity)
+	}
 }
