@@ -291,8 +291,8 @@ func number(e *ldap.Entry, attr string) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("%s %q is not a number", attr, vals[0])
 	}
-	if !validID(n) {
-		return 0, fmt.Errorf("%s %d is out of range (1 to %d; 0 is root)", attr, n, maxID)
+	if !identity.ValidID(n) {
+		return 0, fmt.Errorf("%s %d is out of range (1 to %d; 0 is root)", attr, n, identity.MaxID)
 	}
 	return n, nil
 }

@@ -248,19 +248,19 @@ func (s *Snapshot) check() field.List {
 			errs = append(errs, field.Errorf(p.Child("name").String(), "duplicate user %q (also users[%d])", u.Name, j))
 		}
 		byName[u.Name] = i
-		if !validID(u.UID) {
-			errs = append(errs, field.Errorf(p.Child("uid").String(), "must be between 1 and %d, got %d", maxID, u.UID))
+		if msg := identity.CheckUID(u.UID); msg != "" {
+			errs = append(errs, field.Errorf(p.Child("uid").String(), "%s", msg))
 		} else if j, dup := byUID[u.UID]; dup {
 			errs = append(errs, field.Errorf(p.Child("uid").String(), "uid %d of %q is also the uid of %q", u.UID, u.Name, s.Users[j].Name))
 		} else {
 			byUID[u.UID] = i
 		}
-		if !validID(u.GID) {
-			errs = append(errs, field.Errorf(p.Child("gid").String(), "must be between 1 and %d, got %d", maxID, u.GID))
+		if msg := identity.CheckGID(u.GID); msg != "" {
+			errs = append(errs, field.Errorf(p.Child("gid").String(), "%s", msg))
 		}
 		for k, g := range u.Groups {
-			if g.Name == "" || !validID(g.GID) {
-				errs = append(errs, field.Errorf(p.Child("groups").Index(k).String(), "a group needs a name and a gid between 1 and %d", maxID))
+			if g.Name == "" || !identity.ValidID(g.GID) {
+				errs = append(errs, field.Errorf(p.Child("groups").Index(k).String(), "a group needs a name and a gid between 1 and %d", identity.MaxID))
 			}
 		}
 	}
@@ -294,7 +294,3 @@ func (s *Snapshot) Matches(want Source) []string {
 	cmp("onInvalidRecord", orFail(got.OnInvalidRecord), orFail(want.OnInvalidRecord))
 	return diffs
 }
-
-const maxID = 2147483647
-
-func validID(n int64) bool { return n >= 1 && n <= maxID }

@@ -68,6 +68,8 @@ func restrictedPod(name, namespace string, id identity) *corev1.Pod {
 				FSGroup:            ptr.To(id.GID),
 				SupplementalGroups: append([]int64(nil), id.Groups...),
 				SeccompProfile:     &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+				// What the post-renderer writes, and the site's policies require.
+				SupplementalGroupsPolicy: ptr.To(corev1.SupplementalGroupsPolicyStrict),
 			},
 			Containers: []corev1.Container{restrictedContainer("main", "100m", "100m")},
 		},

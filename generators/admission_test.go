@@ -41,11 +41,20 @@ spec:
 // policy renders vapSite and returns the emitted policy, decoded into the API type.
 func policy(t *testing.T) (*admissionregistrationv1.ValidatingAdmissionPolicy, *admissionregistrationv1.ValidatingAdmissionPolicyBinding) {
 	t.Helper()
+	return sitePolicy(t, vapSite, generators.PodIdentityPolicy)
+}
+
+// sitePolicy renders a site and returns its ValidatingAdmissionPolicy name and binding.
+func sitePolicy(t *testing.T, site, name string) (*admissionregistrationv1.ValidatingAdmissionPolicy, *admissionregistrationv1.ValidatingAdmissionPolicyBinding) {
+	t.Helper()
 	var (
 		p admissionregistrationv1.ValidatingAdmissionPolicy
 		b admissionregistrationv1.ValidatingAdmissionPolicyBinding
 	)
-	for _, o := range renderSite(t, vapSite) {
+	for _, o := range renderSite(t, site) {
+		if o.GetName() != name {
+			continue
+		}
 		js, err := o.MarshalJSON()
 		require.NoError(t, err)
 		switch o.GetKind() {
@@ -55,8 +64,8 @@ func policy(t *testing.T) (*admissionregistrationv1.ValidatingAdmissionPolicy, *
 			require.NoError(t, json.Unmarshal(js, &b))
 		}
 	}
-	require.Equal(t, generators.PodIdentityPolicy, p.Name, "policy not emitted")
-	require.Equal(t, generators.PodIdentityPolicy, b.Spec.PolicyName, "binding not emitted")
+	require.Equal(t, name, p.Name, "policy not emitted")
+	require.Equal(t, name, b.Spec.PolicyName, "binding not emitted")
 	return &p, &b
 }
 
@@ -192,6 +201,8 @@ func goodPod() *corev1.Pod {
 				FSGroup:            ptr.To[int64](20001),
 				RunAsNonRoot:       ptr.To(true),
 				SupplementalGroups: []int64{30001},
+				// What the site's MutatingAdmissionPolicy sets when a pod leaves it unset.
+				SupplementalGroupsPolicy: ptr.To(corev1.SupplementalGroupsPolicyStrict),
 			},
 			Containers: []corev1.Container{{Name: "main", Image: "jupyter"}},
 		},
@@ -255,6 +266,26 @@ func TestPodIdentityPolicy(t *testing.T) {
 		}},
 		{name: "supplemental group not a member of", mutate: func(p *corev1.Pod) { p.Spec.SecurityContext.SupplementalGroups = []int64{30001, 0, 30002} },
 			want: "spec.securityContext.supplementalGroups 0,30002 not allowed in namespace user-oakley (allowed: 20001,30001)"},
+		{name: "supplementalGroupsPolicy Merge", mutate: func(p *corev1.Pod) {
+			p.Spec.SecurityContext.SupplementalGroupsPolicy = ptr.To(corev1.SupplementalGroupsPolicyMerge)
+		}, want: "spec.securityContext.supplementalGroupsPolicy must be Strict, got Merge"},
+		{name: "supplementalGroupsPolicy unset (the mutating policy sets it first)", mutate: func(p *corev1.Pod) {
+			p.Spec.SecurityContext.SupplementalGroupsPolicy = nil
+		}, want: "spec.securityContext.supplementalGroupsPolicy must be Strict, got none"},
+		{name: "no escalation check on a restricted site", mutate: func(p *corev1.Pod) {
+			p.Spec.Containers[0].SecurityContext = &corev1.SecurityContext{AllowPrivilegeEscalation: ptr.To(true)}
+		}},
+		{name: "a 20-digit uid annotation is a clear deny", annotations: map[string]string{generators.AnnotationUID: "18446744073709551617", generators.AnnotationGID: "20001"},
+			want: "namespace user-oakley lacks valid peruser.dev/uid"},
+		{name: "a uid annotation above 2^31-1", annotations: map[string]string{generators.AnnotationUID: "2147483648", generators.AnnotationGID: "20001"},
+			want: "namespace user-oakley lacks valid peruser.dev/uid"},
+		{name: "a gid annotation with a leading zero", annotations: map[string]string{generators.AnnotationUID: "20001", generators.AnnotationGID: "020001"},
+			want: "namespace user-oakley lacks valid peruser.dev/uid"},
+		{name: "a uid annotation of 0", annotations: map[string]string{generators.AnnotationUID: "0", generators.AnnotationGID: "20001"},
+			want: "namespace user-oakley lacks valid peruser.dev/uid"},
+		{name: "a malformed gid list (duplicates, unsorted, empty, not a number) allows no group, without a CEL error", annotations: map[string]string{
+			generators.AnnotationUID: "20001", generators.AnnotationGID: "20001", generators.AnnotationSupplementalGIDs: "30001,30001,20001,,x"},
+			want: "supplementalGroups 30001 not allowed in namespace user-oakley"},
 		{name: "namespace without annotations", annotations: map[string]string{},
 			want: "namespace user-oakley lacks valid peruser.dev/uid and peruser.dev/gid annotations"},
 		{name: "namespace with a malformed uid", annotations: map[string]string{generators.AnnotationUID: "20001; root", generators.AnnotationGID: "20001"},

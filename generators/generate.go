@@ -143,6 +143,8 @@ func (g *generator) siteWide() []*yaml.Node {
 	out = append(out, g.clusterRoles()...)
 	out = append(out, g.jobPodReaperClusterRoles()...) // reapers.go
 	out = append(out, g.admissionPolicy()...)          // admission.go
+	out = append(out, g.supplementalGroupsPolicy()...) // supplementalgroups.go
+	out = append(out, g.servicesPolicy()...)           // services.go
 	return out
 }
 

@@ -21,8 +21,8 @@ func IngressHost(u identity.User, domain string) string {
 	return u.Slug + "." + domain
 }
 
-// ingress is the user's Ingress, when the site configures one: TLS with the wildcard
-// secret, the backend Service of the user's profile (or the site's), and the source
+// ingress is the user's Ingress, when the site configures one: TLS for the user's host
+// (with the site's secret name, or none for the controller's default certificate), the backend Service of the user's profile (or the site's), and the source
 // ranges as ingress-nginx's allow-list annotation.
 func (g *generator) ingress(u identity.User) []*yaml.Node {
 	in := g.site.Spec.Ingress
@@ -58,6 +58,14 @@ func (g *generator) ingress(u identity.User) []*yaml.Node {
 		"spec", mapping(
 			"ingressClassName", class,
 			"rules", seq(mapping("host", host, "http", mapping("paths", seq(path)))),
-			"tls", seq(mapping("hosts", []string{host}, "secretName", in.TLSSecretName)),
+			"tls", seq(mapping("hosts", []string{host}, "secretName", optionalStr(in.TLSSecretName))),
 		))}
+}
+
+// optionalStr is a string value that mapping leaves out when empty.
+func optionalStr(s string) *yaml.Node {
+	if s == "" {
+		return nil
+	}
+	return str(s)
 }

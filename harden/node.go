@@ -6,11 +6,14 @@ import (
 	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/peruser-dev/peruser/internal/ynode"
 )
 
 // Helpers over yaml.v3 nodes (as re-exported by kyaml). The hardening code edits the
 // parsed tree in place so that comments, key order and styles of everything it does
-// not touch survive re-serialization.
+// not touch survive re-serialization. Every scalar it writes is built by package
+// ynode, which quotes what a YAML 1.1 reader (kubectl, Helm) would misread.
 
 // lookup returns the value stored under key in mapping m, or nil.
 func lookup(m *yaml.Node, key string) *yaml.Node {
@@ -35,7 +38,7 @@ func set(m *yaml.Node, key string, v *yaml.Node) {
 		}
 	}
 	blockStyle(m)
-	m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}, v)
+	m.Content = append(m.Content, ynode.Str(key), v)
 }
 
 // remove deletes key from mapping m and reports whether it was there.
@@ -108,36 +111,12 @@ func intValue(n *yaml.Node) (int64, bool) {
 	return v, err == nil
 }
 
-func newStr(s string) *yaml.Node {
-	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}
-	// A string that would read back as another type (e.g. "8h" is fine, "true" is not)
-	// must be quoted to stay a string.
-	if n.ShortTag() != "!!str" {
-		n.Style = yaml.DoubleQuotedStyle
-	}
-	return n
-}
-
-func newInt(v int64) *yaml.Node {
-	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.FormatInt(v, 10)}
-}
-
-func newBool(v bool) *yaml.Node {
-	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: strconv.FormatBool(v)}
-}
-
-func newMap() *yaml.Node { return &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"} }
-
-func newSeq(items ...*yaml.Node) *yaml.Node {
-	return &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Content: items}
-}
-
 // setInt forces key to v and reports whether that changed anything.
 func setInt(m *yaml.Node, key string, v int64) bool {
 	if got, ok := intValue(lookup(m, key)); ok && got == v {
 		return false
 	}
-	set(m, key, newInt(v))
+	set(m, key, ynode.Int(v))
 	return true
 }
 
@@ -146,7 +125,7 @@ func setBool(m *yaml.Node, key string, v bool) bool {
 	if isBool(lookup(m, key), v) {
 		return false
 	}
-	set(m, key, newBool(v))
+	set(m, key, ynode.Bool(v))
 	return true
 }
 
@@ -155,7 +134,7 @@ func setStr(m *yaml.Node, key, v string) bool {
 	if n := lookup(m, key); n != nil && n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str" && n.Value == v {
 		return false
 	}
-	set(m, key, newStr(v))
+	set(m, key, ynode.Str(v))
 	return true
 }
 

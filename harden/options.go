@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/peruser-dev/peruser/field"
+	"github.com/peruser-dev/peruser/identity"
 )
 
 // Identity is the POSIX identity every hardened pod runs as.
@@ -21,6 +22,12 @@ type Identity struct {
 	// supplementalGroups a chart sets are removed: a user's pods carry only the groups
 	// the site gives the user, which is what the admission policy checks.
 	SupplementalGroups []int64
+	// KeepGroupsPolicy leaves supplementalGroupsPolicy as the chart wrote it, for a
+	// site that turned Strict off (spec.admission.strictSupplementalGroups: false)
+	// because its container runtime lacks it. Otherwise every pod gets Strict: with
+	// Merge, the default, the runtime adds the groups the image's /etc/group gives the
+	// uid, which no admission check can see.
+	KeepGroupsPolicy bool
 }
 
 // MinSupplementalGID is the smallest GID kept as a supplemental group. Lower GIDs are
@@ -97,16 +104,18 @@ var otherVolumeTypes = []string{
 func (o *Options) Validate() field.List {
 	var errs field.List
 	id := field.Path("identity")
-	if o.Identity.UID < 1 {
-		errs = append(errs, field.Errorf(id.Child("uid").String(), "must be ≥ 1, got %d (uid 0 is root and is refused)", o.Identity.UID))
+	if msg := identity.CheckUID(o.Identity.UID); msg != "" {
+		errs = append(errs, field.Errorf(id.Child("uid").String(), "%s", msg))
 	}
-	if o.Identity.GID < 1 {
-		errs = append(errs, field.Errorf(id.Child("gid").String(), "must be ≥ 1, got %d (gid 0 is root's group and is refused)", o.Identity.GID))
+	if msg := identity.CheckGID(o.Identity.GID); msg != "" {
+		errs = append(errs, field.Errorf(id.Child("gid").String(), "%s", msg))
 	}
 	for i, g := range o.Identity.SupplementalGroups {
-		if g < MinSupplementalGID {
-			errs = append(errs, field.Errorf(id.Child("supplementalGroups").Index(i).String(),
-				"must be ≥ %d, got %d (lower GIDs are system groups)", MinSupplementalGID, g))
+		p := id.Child("supplementalGroups").Index(i).String()
+		if msg := identity.CheckGID(g); msg != "" && g >= MinSupplementalGID {
+			errs = append(errs, field.Errorf(p, "%s", msg))
+		} else if g < MinSupplementalGID {
+			errs = append(errs, field.Errorf(p, "must be ≥ %d, got %d (lower GIDs are system groups)", MinSupplementalGID, g))
 		}
 	}
 	if o.Lifetime != "" {

@@ -13,9 +13,9 @@ func TestOptionsValidate(t *testing.T) {
 		want []string // substrings of the error lines, in order; none means valid
 	}{
 		{"minimal", Options{Identity: ok}, nil},
-		{"root uid", Options{Identity: Identity{UID: 0, GID: 1}}, []string{"identity.uid: must be ≥ 1, got 0 (uid 0 is root and is refused)"}},
-		{"root gid", Options{Identity: Identity{UID: 1, GID: 0}}, []string{"identity.gid: must be ≥ 1, got 0"}},
-		{"negative", Options{Identity: Identity{UID: -5, GID: 1}}, []string{"identity.uid: must be ≥ 1, got -5"}},
+		{"root uid", Options{Identity: Identity{UID: 0, GID: 1}}, []string{"identity.uid: must be between 1 and 2147483647, got 0 (uid 0 is root)"}},
+		{"root gid", Options{Identity: Identity{UID: 1, GID: 0}}, []string{"identity.gid: must be between 1 and 2147483647, got 0"}},
+		{"negative", Options{Identity: Identity{UID: -5, GID: 1}}, []string{"identity.uid: must be between 1 and 2147483647, got -5"}},
 		{"system supplemental group", Options{Identity: Identity{UID: 1, GID: 1, SupplementalGroups: []int64{30001, 0}}},
 			[]string{"identity.supplementalGroups[1]: must be ≥ 1000, got 0"}},
 		{"lifetime", Options{Identity: ok, Lifetime: "1d"}, []string{`lifetime: must be a positive Go duration such as 8h or 90m, got "1d"`}},

@@ -7,6 +7,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/peruser-dev/peruser/field"
+	"github.com/peruser-dev/peruser/internal/ynode"
 )
 
 // LifetimeAnnotation is read by OSC's job-pod-reaper: pods older than its value are deleted.
@@ -60,7 +61,7 @@ func (r *templateRun) mapAt(parent *yaml.Node, key string, p field.Path) *yaml.N
 		r.fail(p, "must be a mapping")
 		return nil
 	}
-	m := newMap()
+	m := ynode.Map()
 	set(parent, key, m)
 	r.changed = true
 	return m
@@ -175,6 +176,9 @@ func (r *templateRun) podSecurityContext(spec *yaml.Node, specPath field.Path) {
 	r.changed = setInt(sc, "fsGroup", id.GID) || r.changed
 	r.changed = setBool(sc, "runAsNonRoot", true) || r.changed
 	r.seccomp(sc, p, true)
+	if !id.KeepGroupsPolicy {
+		r.changed = setStr(sc, "supplementalGroupsPolicy", "Strict") || r.changed
+	}
 	r.refuseHostProcess(sc, p)
 
 	if want := r.h.supplemental; want == nil {
@@ -183,9 +187,9 @@ func (r *templateRun) podSecurityContext(spec *yaml.Node, specPath field.Path) {
 	} else if !sameInts(lookup(sc, "supplementalGroups"), want) {
 		items := make([]*yaml.Node, len(want))
 		for i, g := range want {
-			items[i] = newInt(g)
+			items[i] = ynode.Int(g)
 		}
-		set(sc, "supplementalGroups", newSeq(items...))
+		set(sc, "supplementalGroups", ynode.Seq(items...))
 		r.changed = true
 	}
 
@@ -218,8 +222,8 @@ func (r *templateRun) seccomp(sc *yaml.Node, p field.Path, podLevel bool) {
 		}
 	case isNull(prof):
 		if podLevel {
-			m := newMap()
-			set(m, "type", newStr("RuntimeDefault"))
+			m := ynode.Map()
+			set(m, "type", ynode.Str("RuntimeDefault"))
 			set(sc, "seccompProfile", m)
 			r.changed = true
 		} else if prof != nil {
@@ -300,7 +304,7 @@ func (r *templateRun) capabilities(sc *yaml.Node, p field.Path) {
 	}
 	drop := lookup(caps, "drop")
 	if !isSeq(drop) || !slices.ContainsFunc(drop.Content, func(n *yaml.Node) bool { return str(n) == "ALL" }) {
-		set(caps, "drop", newSeq(newStr("ALL")))
+		set(caps, "drop", ynode.Seq(ynode.Str("ALL")))
 		r.changed = true
 	}
 	add := lookup(caps, "add")
@@ -344,7 +348,7 @@ func (r *templateRun) imagePullSecrets(spec *yaml.Node, p field.Path) {
 	}
 	list := lookup(spec, "imagePullSecrets")
 	if isNull(list) {
-		list = newSeq()
+		list = ynode.Seq()
 		set(spec, "imagePullSecrets", list)
 	} else if !isSeq(list) {
 		r.fail(p, "must be a list")
@@ -354,8 +358,8 @@ func (r *templateRun) imagePullSecrets(spec *yaml.Node, p field.Path) {
 		if slices.ContainsFunc(list.Content, func(n *yaml.Node) bool { return str(lookup(n, "name")) == name }) {
 			continue
 		}
-		m := newMap()
-		set(m, "name", newStr(name))
+		m := ynode.Map()
+		set(m, "name", ynode.Str(name))
 		blockStyle(list)
 		list.Content = append(list.Content, m)
 		r.changed = true

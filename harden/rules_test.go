@@ -23,6 +23,7 @@ func TestRules(t *testing.T) {
     seccompProfile:
       type: RuntimeDefault
 `
+	const strict = "    supplementalGroupsPolicy: Strict\n"
 	tests := []struct {
 		name string
 		opts Options
@@ -32,50 +33,61 @@ func TestRules(t *testing.T) {
 		{
 			name: "bare container",
 			in:   "  containers:\n  - name: a\n    image: x\n",
-			want: "  containers:\n  - name: a\n    image: x\n    securityContext:\n      allowPrivilegeEscalation: false\n      privileged: false\n      capabilities:\n        drop:\n        - ALL\n" + podSC,
+			want: "  containers:\n  - name: a\n    image: x\n    securityContext:\n      allowPrivilegeEscalation: false\n      privileged: false\n      capabilities:\n        drop:\n        - ALL\n" + podSC + strict,
 		},
 		{
 			name: "the user's own container identity stays, another is removed",
 			in: "  containers:\n  - name: a\n    image: x\n    securityContext:\n      runAsUser: 20001\n      runAsGroup: 0\n      runAsNonRoot: false\n" +
 				"      allowPrivilegeEscalation: false\n      privileged: false\n      capabilities:\n        drop: [ALL]\n" + podSC,
 			want: "  containers:\n  - name: a\n    image: x\n    securityContext:\n      runAsUser: 20001\n" +
-				"      allowPrivilegeEscalation: false\n      privileged: false\n      capabilities:\n        drop: [ALL]\n" + podSC,
+				"      allowPrivilegeEscalation: false\n      privileged: false\n      capabilities:\n        drop: [ALL]\n" + podSC + strict,
 		},
 		{
 			name: "NET_BIND_SERVICE is the one capability kept",
 			in: "  containers:\n  - name: a\n    image: x\n    securityContext:\n      allowPrivilegeEscalation: false\n      privileged: false\n" +
 				"      capabilities:\n        add: [SYS_ADMIN, NET_BIND_SERVICE, NET_BIND_SERVICE]\n        drop: [ALL, NET_RAW]\n" + podSC,
 			want: "  containers:\n  - name: a\n    image: x\n    securityContext:\n      allowPrivilegeEscalation: false\n      privileged: false\n" +
-				"      capabilities:\n        add: [NET_BIND_SERVICE]\n        drop: [ALL, NET_RAW]\n" + podSC,
+				"      capabilities:\n        add: [NET_BIND_SERVICE]\n        drop: [ALL, NET_RAW]\n" + podSC + strict,
 		},
 		{
 			name: "a Localhost seccomp profile is kept, an empty container profile inherits the pod's",
 			in: "  containers:\n  - name: a\n    image: x\n    securityContext:\n      seccompProfile: {}\n      allowPrivilegeEscalation: false\n      privileged: false\n      capabilities:\n        drop: [ALL]\n" +
 				"  securityContext:\n    runAsUser: 20001\n    runAsGroup: 20001\n    fsGroup: 20001\n    runAsNonRoot: true\n    seccompProfile:\n      type: Localhost\n      localhostProfile: profiles/audit.json\n",
 			want: "  containers:\n  - name: a\n    image: x\n    securityContext:\n      allowPrivilegeEscalation: false\n      privileged: false\n      capabilities:\n        drop: [ALL]\n" +
-				"  securityContext:\n    runAsUser: 20001\n    runAsGroup: 20001\n    fsGroup: 20001\n    runAsNonRoot: true\n    seccompProfile:\n      type: Localhost\n      localhostProfile: profiles/audit.json\n",
+				"  securityContext:\n    runAsUser: 20001\n    runAsGroup: 20001\n    fsGroup: 20001\n    runAsNonRoot: true\n    seccompProfile:\n      type: Localhost\n      localhostProfile: profiles/audit.json\n" + strict,
+		},
+		{
+			name: "Merge becomes Strict",
+			in:   "  containers: []\n  securityContext:\n    supplementalGroupsPolicy: Merge\n",
+			want: "  containers: []\n  securityContext:\n    supplementalGroupsPolicy: Strict\n    runAsUser: 20001\n    runAsGroup: 20001\n    fsGroup: 20001\n    runAsNonRoot: true\n    seccompProfile:\n      type: RuntimeDefault\n",
+		},
+		{
+			name: "a site that turned Strict off keeps the chart's policy",
+			opts: Options{Identity: Identity{UID: 20001, GID: 20001, KeepGroupsPolicy: true}},
+			in:   "  containers: []\n  securityContext:\n    supplementalGroupsPolicy: Merge\n",
+			want: "  containers: []\n  securityContext:\n    supplementalGroupsPolicy: Merge\n    runAsUser: 20001\n    runAsGroup: 20001\n    fsGroup: 20001\n    runAsNonRoot: true\n    seccompProfile:\n      type: RuntimeDefault\n",
 		},
 		{
 			name: "without asked groups the chart's are removed",
 			in:   "  containers: []\n  securityContext:\n    supplementalGroups: [0, 999]\n",
-			want: "  containers: []\n  securityContext:\n    runAsUser: 20001\n    runAsGroup: 20001\n    fsGroup: 20001\n    runAsNonRoot: true\n    seccompProfile:\n      type: RuntimeDefault\n",
+			want: "  containers: []\n  securityContext:\n    runAsUser: 20001\n    runAsGroup: 20001\n    fsGroup: 20001\n    runAsNonRoot: true\n    seccompProfile:\n      type: RuntimeDefault\n" + strict,
 		},
 		{
 			name: "asked groups replace the chart's, sorted and unique",
 			opts: Options{Identity: Identity{UID: 20001, GID: 20001, SupplementalGroups: []int64{30002, 30001, 30002}}},
 			in:   "  containers: []\n  securityContext:\n    supplementalGroups: [0, 999]\n",
-			want: "  containers: []\n  securityContext:\n    supplementalGroups:\n    - 30001\n    - 30002\n    runAsUser: 20001\n    runAsGroup: 20001\n    fsGroup: 20001\n    runAsNonRoot: true\n    seccompProfile:\n      type: RuntimeDefault\n",
+			want: "  containers: []\n  securityContext:\n    supplementalGroups:\n    - 30001\n    - 30002\n    runAsUser: 20001\n    runAsGroup: 20001\n    fsGroup: 20001\n    runAsNonRoot: true\n    seccompProfile:\n      type: RuntimeDefault\n" + strict,
 		},
 		{
 			name: "a string uid is replaced by the number",
 			in:   "  containers: []\n" + strings.Replace(podSC, "runAsUser: 20001", `runAsUser: "20001"`, 1),
-			want: "  containers: []\n" + podSC,
+			want: "  containers: []\n" + podSC + strict,
 		},
 		{
 			name: "pull secrets are appended once",
 			opts: Options{Identity: id, ImagePullSecrets: []string{"a", "b"}},
 			in:   "  containers: []\n  imagePullSecrets: [{name: b}]\n" + podSC,
-			want: "  containers: []\n  imagePullSecrets:\n  - {name: b}\n  - name: a\n" + podSC,
+			want: "  containers: []\n  imagePullSecrets:\n  - {name: b}\n  - name: a\n" + podSC + strict,
 		},
 	}
 	for _, tt := range tests {

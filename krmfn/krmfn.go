@@ -181,7 +181,21 @@ func runRender(ctx context.Context, ra renderArgs, stdout io.Writer, env render.
 		return err
 	}
 	// stdout is Run's buffer: nothing reaches the real stdout unless all of it succeeded.
-	return t.renderTo(ctx, stdout)
+	if err := t.renderTo(ctx, stdout); err != nil {
+		return err
+	}
+	warn(env.Stderr, t.doc)
+	return nil
+}
+
+// warn prints the site's warnings on stderr, with the file and line of each field.
+func warn(stderr io.Writer, doc *spec.Document) {
+	if stderr == nil {
+		return
+	}
+	for _, w := range doc.Site.Warnings().WithSource(doc.Source, doc.Line).Sorted() {
+		fmt.Fprintf(stderr, "krm-fn: warning: %s\n", w.Error())
+	}
 }
 
 // runFunction is the KRM function. kustomize hands a generator only its own config
@@ -236,6 +250,7 @@ func processResourceList(ctx context.Context, rl *framework.ResourceList, env re
 		if objs, err = render.Site(ctx, doc.Site, env); err != nil {
 			return doc.Errors(err)
 		}
+		warn(env.Stderr, doc)
 	}
 	kept := rl.Items[:0]
 	for _, it := range rl.Items {

@@ -34,9 +34,12 @@ type Ingress struct {
 	Domain string `json:"domain"`
 	// ClassName is the Ingress's ingressClassName; empty uses the cluster's default class.
 	ClassName string `json:"className,omitempty"`
-	// TLSSecretName is the wildcard certificate's Secret (*.<domain>). The ingress
-	// controller reads it from each user's namespace (see docs/generators.md).
-	TLSSecretName string `json:"tlsSecretName"`
+	// TLSSecretName is the Secret each user's Ingress names for its certificate. The
+	// ingress controller reads it from the user's own namespace, so it is only safe with
+	// a certificate for that one host (cert-manager's per-host issuance); empty, the
+	// Ingress names none and the controller serves its default certificate
+	// (ingress-nginx --default-ssl-certificate). See docs/security.md.
+	TLSSecretName string `json:"tlsSecretName,omitempty"`
 	// SourceRanges, when set, are the only client CIDRs the controller lets through
 	// (ingress-nginx's whitelist-source-range annotation).
 	SourceRanges []string `json:"sourceRanges,omitempty"`
@@ -164,8 +167,17 @@ type NamespaceReaper struct {
 type Admission struct {
 	// ValidatingAdmissionPolicy emits a ValidatingAdmissionPolicy and its binding that
 	// deny pods in user namespaces whose identity differs from the namespace's.
-	ValidatingAdmissionPolicy bool            `json:"validatingAdmissionPolicy,omitempty"`
-	LDAPConfigMaps            *LDAPConfigMaps `json:"ldapConfigMaps,omitempty"`
+	ValidatingAdmissionPolicy bool `json:"validatingAdmissionPolicy,omitempty"`
+	// StrictSupplementalGroups, with ValidatingAdmissionPolicy, also emits a
+	// MutatingAdmissionPolicy that defaults every user pod's supplementalGroupsPolicy to
+	// Strict, and has the validating policy deny any other value. Default true; false
+	// only for clusters whose container runtime lacks Strict (admission.go).
+	StrictSupplementalGroups *bool `json:"strictSupplementalGroups,omitempty"`
+	// ServiceTypes, with ValidatingAdmissionPolicy, are the Service types users may
+	// create: ClusterIP and NodePort. Default both. ExternalName and LoadBalancer are
+	// never allowed, nor externalIPs (admission.go).
+	ServiceTypes   []string        `json:"serviceTypes,omitempty"`
+	LDAPConfigMaps *LDAPConfigMaps `json:"ldapConfigMaps,omitempty"`
 }
 
 // Lifecycle says what happens to the objects of a user who leaves the spec or the

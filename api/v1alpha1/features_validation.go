@@ -64,7 +64,9 @@ func (s *Site) validateIngress(p field.Path, in *Ingress) field.List {
 		errs = append(errs, field.Errorf(dp, "too long: a user's host <slug>.%s may reach %d characters, over the DNS limit of %d",
 			in.Domain, longest, validation.DNS1123SubdomainMaxLength))
 	}
-	errs = append(errs, dnsSubdomain(p.Child("tlsSecretName"), in.TLSSecretName)...)
+	if in.TLSSecretName != "" {
+		errs = append(errs, dnsSubdomain(p.Child("tlsSecretName"), in.TLSSecretName)...)
+	}
 	if in.ClassName != "" {
 		errs = append(errs, dnsSubdomain(p.Child("className"), in.ClassName)...)
 	}

@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/peruser-dev/peruser/field"
+	"github.com/peruser-dev/peruser/identity"
 )
 
 // Validate checks what the JSON Schema cannot express: uniqueness, references between
@@ -38,7 +39,8 @@ func (s *Site) Validate() field.List {
 				"set exactly one of dockerConfigJSONFile, dockerConfigJSONEnv or externalSecret (the pull secret is never written in the spec)"))
 		}
 	}
-	errs = append(errs, s.validateFeatures(spec)...) // features_validation.go
+	errs = append(errs, s.validateFeatures(spec)...)                     // features_validation.go
+	errs = append(errs, s.validateAdmission(spec.Child("admission"))...) // admission.go
 	np := spec.Child("networkPolicy")
 	errs = append(errs, validateCIDRs(np.Child("allowCIDRs"), s.Spec.NetworkPolicy.AllowCIDRs)...)
 	errs = append(errs, validateCIDRs(np.Child("egress").Child("allowCIDRs"), s.Spec.NetworkPolicy.Egress.AllowCIDRs)...)
@@ -59,20 +61,20 @@ func (s *Site) validateUsers(path field.Path) field.List {
 		} else {
 			byName[u.Name] = i
 		}
-		if u.UID < 1 {
-			errs = append(errs, field.Errorf(p.Child("uid").String(), "must be ≥ 1, got %d (uid 0 is root)", u.UID))
+		if msg := identity.CheckUID(u.UID); msg != "" {
+			errs = append(errs, field.Errorf(p.Child("uid").String(), "%s", msg))
 		} else if j, dup := byUID[u.UID]; dup {
 			errs = append(errs, field.Errorf(p.Child("uid").String(), "uid %d of %q is also the uid of %q (%s): two users must never share a uid",
 				u.UID, u.Name, s.Spec.Users[j].Name, path.Index(j)))
 		} else {
 			byUID[u.UID] = i
 		}
-		if u.GID < 1 {
-			errs = append(errs, field.Errorf(p.Child("gid").String(), "must be ≥ 1, got %d (gid 0 is root)", u.GID))
+		if msg := identity.CheckGID(u.GID); msg != "" {
+			errs = append(errs, field.Errorf(p.Child("gid").String(), "%s", msg))
 		}
 		for k, g := range u.Groups {
-			if g.GID < 1 {
-				errs = append(errs, field.Errorf(p.Child("groups").Index(k).Child("gid").String(), "must be ≥ 1, got %d", g.GID))
+			if msg := identity.CheckGID(g.GID); msg != "" {
+				errs = append(errs, field.Errorf(p.Child("groups").Index(k).Child("gid").String(), "%s", msg))
 			}
 		}
 		if u.Profile != "" {

@@ -72,7 +72,21 @@ func TestCommandLine(t *testing.T) {
 		},
 		{
 			name: "root is refused", args: []string{"--uid=0", "--gid=0"}, stdin: "text:", wantCode: exitUsage,
-			stderrHas: []string{"--uid: must be ≥ 1, got 0 (uid 0 is root and is refused)", "--gid: must be ≥ 1, got 0"},
+			stderrHas: []string{"--uid: must be between 1 and 2147483647, got 0 (uid 0 is root)", "--gid: must be between 1 and 2147483647, got 0"},
+		},
+		{
+			// Regression: a uid the apiserver rejects used to be written with exit 0.
+			name: "a uid above 2^31-1 is refused", args: []string{"--uid=3000000000", "--gid=20001"}, stdin: "text:", wantCode: exitUsage,
+			stderrHas: []string{"--uid: must be between 1 and 2147483647, got 3000000000"},
+		},
+		{
+			name: "a gid above 2^31-1 is refused", args: []string{"--uid=20001", "--gid=2147483648", "--supplemental-groups=4294967296"}, stdin: "text:", wantCode: exitUsage,
+			stderrHas: []string{"--gid: must be between 1 and 2147483647, got 2147483648", "--supplemental-groups: must be between 1 and 2147483647, got 4294967296"},
+		},
+		{
+			// Regression: a plain yes or on is a boolean to YAML 1.1 readers (kubectl, Helm).
+			name: "label values YAML 1.1 reads as booleans are quoted", args: []string{"--uid=20001", "--gid=20001", "--label", "x=yes", "--label", "n=on"},
+			stdin: "harden/helm3-webapp/input.yaml", stdoutHas: []string{`x: "yes"`, `"n": "on"`},
 		},
 		{
 			name: "system groups are refused", args: []string{"--uid=20001", "--gid=20001", "--supplemental-groups=0"}, stdin: "text:", wantCode: exitUsage,

@@ -33,7 +33,11 @@ func siteIdentity(ctx context.Context, sitePath, user, namespace string, stderr 
 	}
 	for _, u := range users {
 		if user != "" && u.Name == user || namespace != "" && u.Namespace == namespace {
-			return identityOf(u), nil
+			id := identityOf(u)
+			// A site that turned Strict off for its runtime gets no Strict pods either.
+			strict := site.Spec.Admission.StrictSupplementalGroups
+			id.KeepGroupsPolicy = strict != nil && !*strict
+			return id, nil
 		}
 	}
 	what, key := "user", user
