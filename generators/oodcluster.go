@@ -7,6 +7,7 @@ import (
 
 	"github.com/peruser-dev/peruser/api/v1alpha1"
 	"github.com/peruser-dev/peruser/identity"
+	"github.com/peruser-dev/peruser/naming"
 )
 
 // OODCluster is Open OnDemand's clusters.d file (format v2) for its Kubernetes adapter,
@@ -52,20 +53,20 @@ func OODCluster(site *v1alpha1.Site) (*yaml.RNode, error) {
 // OODNamespaceMismatch is a user whose namespace OOD cannot find.
 type OODNamespaceMismatch struct {
 	User identity.User
-	// OODNamespace is the name OOD uses: namespace_prefix + raw username.
+	// OODNamespace is the name OOD uses (naming.OODNamespace).
 	OODNamespace string
 }
 
-// OODNamespaceMismatches are the users whose slug is not their raw username (a dot, an
-// '@', an uppercase letter, a name too long): OOD's Kubernetes adapter always uses
-// namespace_prefix + username as the namespace, and has no setting to use another
-// name, so for these users it addresses a namespace that does not exist (and is not a
-// valid name), while peruser's is <prefix><slug>-<hash>.
+// OODNamespaceMismatches are the users whose namespace is not the one Open OnDemand
+// computes: ood_core (≥ v0.27.0) always uses namespace_prefix + the username with '.'
+// and '@' replaced by '-', and has no setting to use another name. Under the site's
+// default naming ("ood") there are none; under "hashed" or "kubespawner" every user
+// whose name those rules change is one.
 func OODNamespaceMismatches(site *v1alpha1.Site, users []identity.User) []OODNamespaceMismatch {
 	prefix := *site.Spec.Namespace.Prefix
 	var out []OODNamespaceMismatch
 	for _, u := range users {
-		if ood := prefix + u.Name; ood != u.Namespace {
+		if ood := naming.OODNamespace(prefix, u.Name); ood != u.Namespace {
 			out = append(out, OODNamespaceMismatch{User: u, OODNamespace: ood})
 		}
 	}
