@@ -61,6 +61,9 @@ func Stream(site *v1alpha1.Site, users []identity.User, in Inputs, emit func(bat
 	if err := g.checkStorage(users); err != nil { // storage.go
 		return err
 	}
+	if err := g.checkMounts(users); err != nil { // podrestrictions.go
+		return err
+	}
 	configMaps, err := g.ldapConfigMaps(users) // ldapconfigmaps.go
 	if err != nil {
 		return err
@@ -118,6 +121,7 @@ func (g *generator) siteWide() []*yaml.Node {
 	out = append(out, g.clusterRoles()...)
 	out = append(out, g.jobPodReaperClusterRoles()...) // reapers.go
 	out = append(out, g.admissionPolicy()...)          // admission.go
+	out = append(out, g.podRestrictionsPolicy()...)    // podrestrictions.go
 	return out
 }
 
