@@ -85,6 +85,9 @@ func runOODCluster(ctx context.Context, args []string, stdout, stderr io.Writer,
 	if len(errs) > 0 {
 		return errs
 	}
+	for _, note := range generators.OODMountNotes(doc.Site) {
+		fmt.Fprintf(stderr, "krm-fn: note: %s: %s\n", path, note)
+	}
 	return writeDocument(stdout, cluster)
 }
 
