@@ -1,0 +1,237 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/peruser-dev/peruser/e2e/harness"
+)
+
+// hookUsers are the users of the migration test: plain lowercase names, the only ones
+// OOD's hook can make namespaces for.
+var hookUsers = []string{"alice", "bob", "carol"}
+
+// hookClusterRoles are OOD's ood-initializer and ood-user ClusterRoles as the hooks'
+// ondemand.yaml (OSC/ondemand hooks/k8s-bootstrap/ondemand.yaml) writes them, renamed so
+// that they do not meet the example site's ClusterRoles.
+const hookClusterRoles = `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: hook-ood-initializer
+rules:
+- apiGroups: [""]
+  resources: ["secrets"]
+  verbs: ["get", "create", "update", "patch"]
+- apiGroups: [""]
+  resources: ["services", "pods"]
+  verbs: ["get"]
+- apiGroups: [""]
+  resources: ["configmaps"]
+  verbs: ["update", "get", "patch"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: hook-ood-user
+rules:
+- apiGroups: [""]
+  resources: ["services", "pods", "configmaps", "secrets", "pods/log"]
+  verbs: ["get", "watch", "list", "create", "update", "patch", "delete"]
+`
+
+// hookLogin is what OOD's hook (OSC/ondemand hooks/k8s-bootstrap/k8s-bootstrap-ondemand.sh
+// and its yaml/ templates: namespace.yaml, network-policy.yaml, rolebinding.yaml) pipes
+// into `kubectl apply` at a login of user u, with NAMESPACE_PREFIX hook- and
+// NETWORK_POLICY_ALLOW_CIDR 10.20.0.0/16.
+func hookLogin(u string, timestamp int) string {
+	ns := "hook-" + u
+	return fmt.Sprintf(`---
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: "%[2]s"
+  labels:
+    app.kubernetes.io/name: open-ondemand
+  annotations:
+    openondemand.org/last-hook-execution: "%[3]d"
+---
+kind: NetworkPolicy
+apiVersion: networking.k8s.io/v1
+metadata:
+  namespace: %[2]s
+  name: deny-from-other-namespaces
+spec:
+  podSelector:
+    matchLabels:
+  ingress:
+  - from:
+    - podSelector: {}
+    - ipBlock:
+        cidr: 10.20.0.0/16
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  namespace: "%[2]s"
+  name: "%[1]s-ood-initializer"
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: "hook-ood-initializer"
+subjects:
+  - kind: ServiceAccount
+    name: "default"
+    namespace: "%[2]s"
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  namespace: "%[2]s"
+  name: "%[1]s-ood-user"
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: "hook-ood-user"
+subjects:
+  - kind: User
+    name: "%[1]s"
+    namespace: "%[2]s"
+`, u, ns, timestamp)
+}
+
+// migrationSite is the peruser Site for the same users: nothing beyond the defaults but
+// what the hook's hook.env sets (prefix, CIDR) and the ClusterRole names.
+func migrationSite() string {
+	var b strings.Builder
+	b.WriteString(`apiVersion: peruser.dev/v1alpha1
+kind: Site
+metadata:
+  name: hook-migration
+spec:
+  namespace: {prefix: hook-}
+  rbac: {clusterRoles: true, userClusterRole: hook-ood-user, serviceAccountClusterRole: hook-ood-initializer}
+  networkPolicy: {allowCIDRs: [10.20.0.0/16]}
+  users:
+`)
+	for i, u := range hookUsers {
+		fmt.Fprintf(&b, "    - {name: %s, uid: %d, gid: %d}\n", u, 32001+i, 32001+i)
+	}
+	return b.String()
+}
+
+// TestMigrationFromTheOODHook follows docs/migrating-from-the-ood-hook.md on objects made
+// the way OOD's hook makes them (client-side `kubectl apply`): the first server-side apply
+// with field manager peruser has no conflict (no --force-conflicts), deletes nothing, every
+// user keeps access at every step, a second sync writes nothing, and while the hook keeps
+// running at logins the two do not undo each other.
+func TestMigrationFromTheOODHook(t *testing.T) {
+	c := testCluster(t)
+	ctx := testContext(t)
+	login := func(stamp int) {
+		t.Helper()
+		stream := hookClusterRoles
+		for _, u := range hookUsers {
+			stream += hookLogin(u, stamp)
+		}
+		if _, err := c.RunKubectl(ctx, []byte(stream), "apply", "-f", "-"); err != nil {
+			t.Fatalf("the hook's client-side apply: %v", err)
+		}
+	}
+	login(1767225600)
+	hookObjs, err := harness.ParseObjects([]byte(hookClusterRoles + hookLogin("alice", 0) + hookLogin("bob", 0) + hookLogin("carol", 0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	manifest := renderWithKrmFn(ctx, t, migrationSite())
+	peruserObjs, err := harness.ParseObjects(manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_, _ = c.RunKubectl(context.Background(), manifest, "delete", "--wait=false", "--ignore-not-found", "-f", "-")
+	})
+	accessHolds := func(step string) {
+		t.Helper()
+		for _, u := range hookUsers {
+			a := harness.Access{Verb: "create", Resource: "pods", Namespace: "hook-" + u}
+			if ok, err := c.ExpectAccess(ctx, harness.Subject{User: u, Groups: []string{"system:authenticated"}}, a, true); err != nil || !ok {
+				t.Errorf("%s: %s may not %s (err %v)", step, u, a, err)
+			}
+			sa := harness.Access{Verb: "update", Resource: "configmaps", Namespace: "hook-" + u}
+			if ok, err := c.ExpectAccess(ctx, harness.ServiceAccount("hook-"+u, "default"), sa, true); err != nil || !ok {
+				t.Errorf("%s: hook-%s's default ServiceAccount may not %s (err %v)", step, u, sa, err)
+			}
+		}
+	}
+	accessHolds("after the hook")
+	uids := liveUIDs(ctx, t, c, hookObjs)
+
+	// The switch: peruser's first sync over the hook's objects.
+	sync := func() {
+		t.Helper()
+		if _, err := c.RunKubectl(ctx, manifest, "apply", "--server-side", "--field-manager=peruser", "-f", "-"); err != nil {
+			t.Fatalf("peruser's server-side apply over the hook's objects (no --force-conflicts): %v", err)
+		}
+	}
+	sync()
+	accessHolds("after peruser's first sync")
+	for obj, uid := range liveUIDs(ctx, t, c, hookObjs) {
+		if uids[obj] != uid {
+			t.Errorf("%s was deleted and made again (uid %s, then %s)", obj, uids[obj], uid)
+		}
+	}
+	before := resourceVersions(ctx, t, c, peruserObjs)
+	sync()
+	if changed := changedObjects(before, resourceVersions(ctx, t, c, peruserObjs)); len(changed) > 0 {
+		t.Errorf("a second sync wrote %d objects:\n  %s", len(changed), strings.Join(changed, "\n  "))
+	}
+
+	// Coexistence: the hook still runs at logins; peruser keeps syncing.
+	for round, stamp := range []int{1767312000, 1767398400} {
+		login(stamp)
+		accessHolds(fmt.Sprintf("after login %d with peruser in place", round+1))
+		afterLogin := resourceVersions(ctx, t, c, peruserObjs)
+		sync()
+		accessHolds(fmt.Sprintf("after sync %d", round+1))
+		if changed := changedObjects(afterLogin, resourceVersions(ctx, t, c, peruserObjs)); len(changed) > 0 {
+			t.Errorf("round %d: peruser's sync after a login wrote %d objects (it undoes the hook):\n  %s", round+1, len(changed), strings.Join(changed, "\n  "))
+		}
+		for _, u := range hookUsers {
+			ns, err := c.Get(ctx, harness.Find(peruserObjs, "Namespace", "", "hook-"+u))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := ns.GetAnnotations()["openondemand.org/last-hook-execution"]; got != fmt.Sprint(stamp) {
+				t.Errorf("round %d: hook-%s's openondemand.org/last-hook-execution is %q after peruser's sync, want the login's %d", round+1, u, got, stamp)
+			}
+		}
+	}
+}
+
+// liveUIDs reads each object's uid: an object deleted and made again has a new one.
+func liveUIDs(ctx context.Context, t *testing.T, c *harness.Cluster, objs []*unstructured.Unstructured) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, o := range objs {
+		live, err := c.Get(ctx, o)
+		if err != nil {
+			t.Fatalf("%v", err)
+		}
+		out[harness.Describe(o)] = string(live.GetUID())
+	}
+	return out
+}
+
+func changedObjects(before, after map[string]string) []string {
+	var changed []string
+	for obj, rv := range before {
+		if after[obj] != rv {
+			changed = append(changed, obj)
+		}
+	}
+	return changed
+}
