@@ -124,24 +124,28 @@ spec:
 }
 
 // TestMigrationFromTheOODHook follows docs/migrating-from-the-ood-hook.md on objects made
-// the way OOD's hook makes them (client-side `kubectl apply`): the first server-side apply
-// with field manager peruser has no conflict (no --force-conflicts), deletes nothing, every
-// user keeps access at every step, a second sync writes nothing, and while the hook keeps
-// running at logins the two do not undo each other.
+// the way OOD's hook makes them (client-side `kubectl apply`). alice and bob are on a site
+// that keeps the hook for a while, its apply switched to server-side with its own field
+// manager; carol's hook is simply turned off. peruser's first server-side apply (field
+// manager peruser) has no conflict (no --force-conflicts), deletes nothing, every user
+// keeps access at every step, a second sync writes nothing, and later logins and syncs do
+// not undo each other.
 func TestMigrationFromTheOODHook(t *testing.T) {
 	c := testCluster(t)
 	ctx := testContext(t)
-	login := func(stamp int) {
+	coexisting := hookUsers[:2]
+	login := func(users []string, stamp int, args ...string) {
 		t.Helper()
 		stream := hookClusterRoles
-		for _, u := range hookUsers {
+		for _, u := range users {
 			stream += hookLogin(u, stamp)
 		}
-		if _, err := c.RunKubectl(ctx, []byte(stream), "apply", "-f", "-"); err != nil {
-			t.Fatalf("the hook's client-side apply: %v", err)
+		if _, err := c.RunKubectl(ctx, []byte(stream), append([]string{"apply", "-f", "-"}, args...)...); err != nil {
+			t.Fatalf("the hook's apply %v: %v", args, err)
 		}
 	}
-	login(1767225600)
+	hookSSA := []string{"--server-side", "--field-manager=ood-hook"}
+	login(hookUsers, 1767225600) // the hook as it ships: client-side apply
 	hookObjs, err := harness.ParseObjects([]byte(hookClusterRoles + hookLogin("alice", 0) + hookLogin("bob", 0) + hookLogin("carol", 0)))
 	if err != nil {
 		t.Fatal(err)
@@ -167,45 +171,61 @@ func TestMigrationFromTheOODHook(t *testing.T) {
 			}
 		}
 	}
+	stampOf := func(u string) string {
+		t.Helper()
+		ns, err := c.Get(ctx, harness.Find(peruserObjs, "Namespace", "", "hook-"+u))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ns.GetAnnotations()["openondemand.org/last-hook-execution"]
+	}
 	accessHolds("after the hook")
 	uids := liveUIDs(ctx, t, c, hookObjs)
 
-	// The switch: peruser's first sync over the hook's objects.
-	sync := func() {
+	// Step 2 for alice and bob: the hook's apply becomes server-side with its own manager.
+	login(coexisting, 1767312000, hookSSA...)
+	accessHolds("after the hook's first server-side login")
+
+	// Step 3: peruser's first sync over the hook's objects.
+	sync := func(step string) {
 		t.Helper()
 		if _, err := c.RunKubectl(ctx, manifest, "apply", "--server-side", "--field-manager=peruser", "-f", "-"); err != nil {
-			t.Fatalf("peruser's server-side apply over the hook's objects (no --force-conflicts): %v", err)
+			t.Fatalf("%s: peruser's server-side apply (no --force-conflicts): %v", step, err)
 		}
+		accessHolds(step)
 	}
-	sync()
-	accessHolds("after peruser's first sync")
+	sync("after peruser's first sync")
 	for obj, uid := range liveUIDs(ctx, t, c, hookObjs) {
 		if uids[obj] != uid {
 			t.Errorf("%s was deleted and made again (uid %s, then %s)", obj, uids[obj], uid)
 		}
 	}
+	for _, u := range coexisting {
+		if got := stampOf(u); got != "1767312000" {
+			t.Errorf("hook-%s: openondemand.org/last-hook-execution is %q after peruser's first sync, want the last login's 1767312000", u, got)
+		}
+	}
+	t.Logf("carol (hook off, client-side objects): openondemand.org/last-hook-execution after peruser's first sync: %q", stampOf("carol"))
+
 	before := resourceVersions(ctx, t, c, peruserObjs)
-	sync()
+	sync("after peruser's second sync")
 	if changed := changedObjects(before, resourceVersions(ctx, t, c, peruserObjs)); len(changed) > 0 {
 		t.Errorf("a second sync wrote %d objects:\n  %s", len(changed), strings.Join(changed, "\n  "))
 	}
 
-	// Coexistence: the hook still runs at logins; peruser keeps syncing.
-	for round, stamp := range []int{1767312000, 1767398400} {
-		login(stamp)
-		accessHolds(fmt.Sprintf("after login %d with peruser in place", round+1))
+	// Step 4: the hook keeps running at alice's and bob's logins; peruser keeps syncing.
+	for round, stamp := range []int{1767398400, 1767484800} {
+		beforeLogin := resourceVersions(ctx, t, c, peruserObjs)
+		login(coexisting, stamp, hookSSA...)
+		accessHolds(fmt.Sprintf("after login %d", round+1))
 		afterLogin := resourceVersions(ctx, t, c, peruserObjs)
-		sync()
-		accessHolds(fmt.Sprintf("after sync %d", round+1))
+		t.Logf("login %d wrote %d objects (its timestamp annotation): %v", round+1, len(changedObjects(beforeLogin, afterLogin)), changedObjects(beforeLogin, afterLogin))
+		sync(fmt.Sprintf("after sync %d", round+1))
 		if changed := changedObjects(afterLogin, resourceVersions(ctx, t, c, peruserObjs)); len(changed) > 0 {
 			t.Errorf("round %d: peruser's sync after a login wrote %d objects (it undoes the hook):\n  %s", round+1, len(changed), strings.Join(changed, "\n  "))
 		}
-		for _, u := range hookUsers {
-			ns, err := c.Get(ctx, harness.Find(peruserObjs, "Namespace", "", "hook-"+u))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := ns.GetAnnotations()["openondemand.org/last-hook-execution"]; got != fmt.Sprint(stamp) {
+		for _, u := range coexisting {
+			if got := stampOf(u); got != fmt.Sprint(stamp) {
 				t.Errorf("round %d: hook-%s's openondemand.org/last-hook-execution is %q after peruser's sync, want the login's %d", round+1, u, got, stamp)
 			}
 		}
