@@ -138,7 +138,12 @@ func TestMountsUnderRestriction(t *testing.T) {
 		{"a volume type outside the list", func() *corev1.Pod {
 			return home(corev1.Volume{Name: "disk", VolumeSource: corev1.VolumeSource{ISCSI: &corev1.ISCSIVolumeSource{TargetPortal: "10.0.0.1:3260", IQN: "iqn.2001-04.com.example:disk", Lun: 0}}})
 		}, "spec.volumes: volume(s) disk"},
-		{"privileged", func() *corev1.Pod { p := own(); p.Spec.Containers[0].SecurityContext.Privileged = ptr.To(true); return p }, "securityContext.privileged"},
+		{"privileged", func() *corev1.Pod {
+			p := own()
+			p.Spec.Containers[0].SecurityContext.Privileged = ptr.To(true)
+			p.Spec.Containers[0].SecurityContext.AllowPrivilegeEscalation = nil // validation refuses privileged without escalation
+			return p
+		}, "securityContext.privileged"},
 		{"a capability added", func() *corev1.Pod {
 			p := own()
 			p.Spec.Containers[0].SecurityContext.Capabilities.Add = []corev1.Capability{"SYS_ADMIN"}
