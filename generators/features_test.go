@@ -14,6 +14,7 @@ import (
 	"github.com/peruser-dev/peruser/generators"
 	"github.com/peruser-dev/peruser/identity"
 	"github.com/peruser-dev/peruser/internal/testenv"
+	"github.com/peruser-dev/peruser/naming"
 )
 
 // Usernames that differ only in what the slug folds away.
@@ -37,7 +38,7 @@ func siteWithUsers(names []string, features string) string {
 // the domain (so *.<domain> covers it), and no two users share one.
 func TestIngressHostsAreDistinctDNSNames(t *testing.T) {
 	domain := "pods.an-unusually-long-subdomain-name.example.edu"
-	objs := renderSite(t, siteWithUsers(trickyUsers, "  ingress: {domain: "+domain+", tlsSecretName: wildcard}\n"))
+	objs := renderSite(t, siteWithUsers(trickyUsers, "  namespace: {naming: hashed}\n  ingress: {domain: "+domain+", tlsSecretName: wildcard}\n"))
 	seen := map[string]string{}
 	for _, o := range objs {
 		if o.GetKind() != "Ingress" {
@@ -139,7 +140,7 @@ func TestFullSiteOrderAndLabels(t *testing.T) {
 		find(t, objs, want.kind, want.ns, want.name)
 	}
 	// The staff profile overrides the backend and the capacity for jane.doe only.
-	jane := find(t, objs, "Ingress", "user-jane-doe-d48722fc", generators.IngressName)
+	jane := find(t, objs, "Ingress", "user-jane-doe", generators.IngressName)
 	port, err := jane.GetString("spec.rules[0].http.paths[0].backend.service.port.name")
 	require.NoError(t, err)
 	assert.Equal(t, "http", port)
@@ -147,13 +148,13 @@ func TestFullSiteOrderAndLabels(t *testing.T) {
 	svc, err := oakley.GetString("spec.rules[0].http.paths[0].backend.service.name")
 	require.NoError(t, err)
 	assert.Equal(t, "backend", svc)
-	pv := find(t, objs, "PersistentVolume", "", "user-jane-doe-d48722fc-home")
+	pv := find(t, objs, "PersistentVolume", "", "user-jane-doe-home")
 	capacity, err := pv.GetString("spec.capacity.storage")
 	require.NoError(t, err)
 	assert.Equal(t, "500Gi", capacity)
 	claim, err := pv.GetString("spec.claimRef.namespace")
 	require.NoError(t, err)
-	assert.Equal(t, "user-jane-doe-d48722fc", claim)
+	assert.Equal(t, "user-jane-doe", claim)
 }
 
 func TestNoReaperBindingWhenDisabled(t *testing.T) {
@@ -163,20 +164,21 @@ func TestNoReaperBindingWhenDisabled(t *testing.T) {
 }
 
 func TestOODNamespaceMismatches(t *testing.T) {
-	objs := renderSite(t, siteWithUsers(trickyUsers, ""))
+	objs := renderSite(t, siteWithUsers(trickyUsers, "  namespace: {naming: hashed}\n"))
 	var users []identity.User
 	for _, o := range objs {
 		if o.GetKind() == "Namespace" {
 			users = append(users, identity.User{Name: o.GetAnnotations()[generators.AnnotationUsername], Namespace: o.GetName()})
 		}
 	}
-	s := siteWithUsers(trickyUsers, "")
+	s := siteWithUsers(trickyUsers, "  namespace: {naming: hashed}\n")
 	site := parse(t, s)
 	var names []string
 	for _, m := range generators.OODNamespaceMismatches(site, users) {
 		names = append(names, m.User.Name)
-		assert.Equal(t, "user-"+m.User.Name, m.OODNamespace)
+		assert.Equal(t, naming.OODNamespace("user-", m.User.Name), m.OODNamespace)
 	}
-	// Only names that are already DNS labels short enough for the prefix agree with OOD.
+	// Under hashed naming, only names that are already DNS labels short enough for the
+	// prefix agree with OOD.
 	assert.ElementsMatch(t, []string{"jane.doe", "jane_doe", "Jane.Doe", "jane@doe", "jane.doe.", strings.Repeat("verylongname", 8), strings.Repeat("verylongname", 8) + "x"}, names)
 }

@@ -82,6 +82,9 @@ func Visit(site *v1alpha1.Site, users []identity.User, in Inputs, siteWide bool,
 	if err := g.checkStorage(users); err != nil { // storage.go
 		return err
 	}
+	if err := g.checkMounts(users); err != nil { // podrestrictions.go
+		return err
+	}
 	configMaps, err := g.ldapConfigMaps(users) // ldapconfigmaps.go
 	if err != nil {
 		return err
@@ -145,6 +148,7 @@ func (g *generator) siteWide() []*yaml.Node {
 	out = append(out, g.admissionPolicy()...)          // admission.go
 	out = append(out, g.supplementalGroupsPolicy()...) // supplementalgroups.go
 	out = append(out, g.servicesPolicy()...)           // services.go
+	out = append(out, g.podRestrictionsPolicy()...)    // podrestrictions.go
 	return out
 }
 

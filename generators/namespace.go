@@ -26,7 +26,7 @@ func (g *generator) namespace(u identity.User) *yaml.Node {
 	// The apiserver adds this label itself; writing it keeps a re-apply a no-op and
 	// lets NetworkPolicies select the namespace before it exists.
 	labels["kubernetes.io/metadata.name"] = u.Namespace
-	if level := *ns.PodSecurity; level != "" {
+	if level := g.podSecurityLevel(); level != "" { // podrestrictions.go
 		for _, mode := range []string{"enforce", "audit", "warn"} {
 			labels[psaPrefix+mode] = level
 		}
@@ -39,6 +39,7 @@ func (g *generator) namespace(u identity.User) *yaml.Node {
 	annotations[AnnotationUID] = strconv.FormatInt(u.UID, 10)
 	annotations[AnnotationGID] = strconv.FormatInt(u.GID, 10)
 	annotations[AnnotationSupplementalGIDs] = formatGIDs(u.SupplementalGIDs())
+	g.mountAnnotation(u, annotations)        // podrestrictions.go
 	annotations = g.protectData(annotations) // lifecycle.go: never pruned by GitOps
 	return object("v1", "Namespace", meta(u.Namespace, "", labels, annotations))
 }

@@ -11,10 +11,15 @@ const rbacGroup = "rbac.authorization.k8s.io"
 
 // roleBindings bind the user to the user ClusterRole and the namespace's default
 // ServiceAccount to the initializer ClusterRole, as OOD's hook does.
+//
+// The User subject carries the namespace, as the hook writes it: RBAC ignores a User's
+// namespace, but subjects is an atomic list, so any difference in form would make the
+// first server-side apply over the hook's RoleBinding a conflict
+// (docs/migrating-from-the-ood-hook.md).
 func (g *generator) roleBindings(u identity.User) []*yaml.Node {
 	r := g.site.Spec.RBAC
 	labels := g.userLabels(u)
-	user := mapping("apiGroup", rbacGroup, "kind", "User", "name", r.SubjectPrefix+u.Name)
+	user := mapping("apiGroup", rbacGroup, "kind", "User", "name", r.SubjectPrefix+u.Name, "namespace", u.Namespace)
 	sa := mapping("kind", "ServiceAccount", "name", "default", "namespace", u.Namespace)
 	return []*yaml.Node{
 		roleBinding(u.Slug+"-ood-user", u.Namespace, labels, r.UserClusterRole, user),
@@ -29,7 +34,9 @@ func roleBinding(name, namespace string, labels map[string]string, clusterRole s
 }
 
 // clusterRoles are the roles bound above, when the site asks peruser to own them.
-// Their rules are those of Open OnDemand's Kubernetes setup.
+// Their rules are those of Open OnDemand's Kubernetes setup (its hooks' ondemand.yaml),
+// verbs in the same order: verbs are an atomic list, so another order would conflict
+// with the ClusterRoles a site applied from that file.
 func (g *generator) clusterRoles() []*yaml.Node {
 	r := g.site.Spec.RBAC
 	if !r.ClusterRoles {
@@ -40,7 +47,7 @@ func (g *generator) clusterRoles() []*yaml.Node {
 		clusterRole(r.ServiceAccountClusterRole, g.siteLabels,
 			rule([]string{"secrets"}, []string{"get", "create", "update", "patch"}),
 			rule([]string{"services", "pods"}, []string{"get"}),
-			rule([]string{"configmaps"}, []string{"get", "update", "patch"})),
+			rule([]string{"configmaps"}, []string{"update", "get", "patch"})),
 		clusterRole(r.UserClusterRole, g.siteLabels,
 			rule([]string{"services", "pods", "configmaps", "secrets", "pods/log"}, all)),
 	}

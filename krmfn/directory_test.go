@@ -38,6 +38,7 @@ spec:
   profiles:
     default: {quota: {pods: "10"}}
     staff: {groups: [lsst-staff], quota: {pods: "40"}}
+  namespace: {naming: hashed} # the directory holds names OOD's rule cannot name (ana_lopez)
 `
 }
 

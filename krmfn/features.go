@@ -73,9 +73,9 @@ func runOODCluster(ctx context.Context, args []string, stdout, stderr io.Writer,
 	mismatches := generators.OODNamespaceMismatches(doc.Site, users)
 	var errs field.List
 	for _, m := range mismatches {
-		msg := fmt.Sprintf("user %q: OOD will use namespace %q (namespace_prefix + username), but the user's namespace is %q; "+
-			"OOD's Kubernetes adapter cannot be given another name, so this user cannot run OOD apps on this cluster (docs/generators.md, Open OnDemand)",
-			m.User.Name, m.OODNamespace, m.User.Namespace)
+		msg := fmt.Sprintf("user %q: OOD will use namespace %q (namespace_prefix + username with '.' and '@' replaced by '-'), but under naming %q the user's namespace is %q; "+
+			"OOD's Kubernetes adapter cannot be given another name, so this user cannot run OOD apps on this cluster: use spec.namespace.naming: ood (docs/generators.md, Open OnDemand)",
+			m.User.Name, m.OODNamespace, doc.Site.Spec.Namespace.Naming, m.User.Namespace)
 		if strict {
 			errs = append(errs, field.Error{Source: path, Message: msg})
 		} else {
@@ -84,6 +84,9 @@ func runOODCluster(ctx context.Context, args []string, stdout, stderr io.Writer,
 	}
 	if len(errs) > 0 {
 		return errs
+	}
+	for _, note := range generators.OODMountNotes(doc.Site) {
+		fmt.Fprintf(stderr, "krm-fn: note: %s: %s\n", path, note)
 	}
 	return writeDocument(stdout, cluster)
 }

@@ -76,8 +76,8 @@ func TestFeatureCommandsErrors(t *testing.T) {
 			[]string{"spec.reapers.jobPodReaper.lifetime: unknown field"}},
 		{"ood-cluster without openOnDemand", "admission", []string{"ood-cluster", "site.yaml"}, 1,
 			[]string{"spec.openOnDemand is not set"}},
-		{"ood-cluster strict refuses users OOD cannot address", "full-site", []string{"ood-cluster", "--strict", "site.yaml"}, 1,
-			[]string{`krm-fn: error: site.yaml: user "jane.doe": OOD will use namespace "user-jane.doe" (namespace_prefix + username), but the user's namespace is "user-jane-doe-d48722fc"`}},
+		{"ood-cluster strict refuses users OOD cannot address", "naming-kubespawner", []string{"ood-cluster", "--strict", "site.yaml"}, 1,
+			[]string{`krm-fn: error: site.yaml: user "jane.doe": OOD will use namespace "jupyter-jane-doe" (namespace_prefix + username with '.' and '@' replaced by '-'), but under naming "kubespawner" the user's namespace is "jupyter-jane-doe---d48722fc"`}},
 		{"ood-cluster unknown flag", "full-site", []string{"ood-cluster", "--lenient", "site.yaml"}, 2,
 			[]string{`ood-cluster: unknown flag "--lenient"`}},
 	}

@@ -20,7 +20,8 @@ import (
 
 // TestGolden renders every fixtures/<case>/site.yaml as `krm-fn render site.yaml` run in
 // the case's directory, and compares stdout with expected.yaml — or, for a failing case,
-// checks that stdout is empty and that every line of error.txt appears in stderr. An
+// checks that stdout is empty and that every line of error.txt appears in stderr; a
+// successful case's stderr must be empty or equal warnings.txt. An
 // optional env file holds KEY=VALUE lines: the only environment the case sees.
 func TestGolden(t *testing.T) {
 	cases, err := filepath.Glob(filepath.Join(testenv.RepoRoot(), "fixtures", "*", "site.yaml"))

@@ -24,6 +24,7 @@ kind: Site
 metadata:
   name: order
 spec:
+  namespace: {naming: hashed} # Bob and '42' need the rule that names everyone
   profiles:
     default: {quota: {pods: 5}}
   users:

@@ -34,6 +34,7 @@ metadata:
 spec:
   sharding:
     shards: %d
+  namespace: {naming: hashed}   # the users below include uppercase names
   rbac: {clusterRoles: true}
   admission: {validatingAdmissionPolicy: true}
   registry: {dockerConfigJSONFile: registry.json}

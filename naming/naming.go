@@ -90,35 +90,53 @@ type Assignment struct {
 
 // Conflict says why a set of usernames cannot be named.
 type Conflict struct {
-	// Users are the usernames involved: two for a collision, one for a reserved name.
+	// Users are the usernames involved: two for a collision, one for a reserved or
+	// invalid name.
 	Users     []string
 	Namespace string
 	Reserved  bool
+	// Invalid is set when the scheme gives the user no valid namespace name.
+	Invalid *InvalidName
+	// Scheme is the naming scheme in force, named in collision messages.
+	Scheme Scheme
 }
 
 func (c Conflict) Error() string {
+	if c.Invalid != nil {
+		return c.Invalid.Error()
+	}
 	if c.Reserved {
 		return fmt.Sprintf("user %q maps to namespace %q, which is reserved (default, kube-* and the site's own namespaces)", c.Users[0], c.Namespace)
 	}
-	return fmt.Sprintf("users %q and %q both map to namespace %q; rename one or change spec.namespace.prefix", c.Users[0], c.Users[1], c.Namespace)
+	return fmt.Sprintf("users %q and %q both map to namespace %q under naming %q; rename one or change spec.namespace.prefix or spec.namespace.naming", c.Users[0], c.Users[1], c.Namespace, c.Scheme)
 }
 
-// Assign names every user. It returns one Assignment per username, in input order,
-// and every conflict found (sorted by namespace), so that all of them are reported at once.
-func Assign(prefix string, usernames []string, extraReserved []string) ([]Assignment, []Conflict) {
+// Assign names every user under scheme. It returns one Assignment per username, in
+// input order, and every conflict found (sorted by namespace), so that all of them are
+// reported at once. An invalid name's Assignment has an empty Namespace.
+func Assign(scheme Scheme, prefix string, usernames []string, extraReserved []string) ([]Assignment, []Conflict) {
 	out := make([]Assignment, len(usernames))
 	owner := make(map[string]int, len(usernames))
 	var conflicts []Conflict
 	for i, u := range usernames {
-		slug, _ := Slug(prefix, u)
+		slug, err := scheme.Slug(prefix, u)
+		if err != nil {
+			inv, ok := err.(*InvalidName)
+			if !ok { // an unknown scheme: validation refuses it before this
+				inv = &InvalidName{Scheme: scheme, Username: u}
+			}
+			out[i] = Assignment{Username: u}
+			conflicts = append(conflicts, Conflict{Users: []string{u}, Namespace: inv.Namespace, Invalid: inv, Scheme: scheme})
+			continue
+		}
 		ns := prefix + slug
 		out[i] = Assignment{Username: u, Slug: slug, Namespace: ns}
 		if IsReserved(ns, extraReserved) {
-			conflicts = append(conflicts, Conflict{Users: []string{u}, Namespace: ns, Reserved: true})
+			conflicts = append(conflicts, Conflict{Users: []string{u}, Namespace: ns, Reserved: true, Scheme: scheme})
 			continue
 		}
 		if j, taken := owner[ns]; taken {
-			conflicts = append(conflicts, Conflict{Users: []string{usernames[j], u}, Namespace: ns})
+			conflicts = append(conflicts, Conflict{Users: []string{usernames[j], u}, Namespace: ns, Scheme: scheme})
 			continue
 		}
 		owner[ns] = i

@@ -80,7 +80,7 @@ func TestAssign(t *testing.T) {
 	}{
 		{name: "distinct", prefix: "user-", users: []string{"oakley", "a.b", "a_b"}},
 		{name: "duplicate", prefix: "user-", users: []string{"oakley", "oakley"},
-			wantErrs: []string{`users "oakley" and "oakley" both map to namespace "user-oakley"`}},
+			wantErrs: []string{`users "oakley" and "oakley" both map to namespace "user-oakley" under naming "hashed"`}},
 		{name: "default with empty prefix", prefix: "", users: []string{"default"},
 			wantErrs: []string{`user "default" maps to namespace "default", which is reserved`}},
 		{name: "kube-system", prefix: "", users: []string{"kube-system"},
@@ -92,7 +92,7 @@ func TestAssign(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			as, conflicts := Assign(tt.prefix, tt.users, tt.reserved)
+			as, conflicts := Assign(Hashed, tt.prefix, tt.users, tt.reserved)
 			require.Len(t, as, len(tt.users))
 			var msgs []string
 			for _, c := range conflicts {

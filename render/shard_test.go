@@ -29,6 +29,7 @@ kind: Site
 metadata: {name: sharded}
 spec:
   sharding: {shards: %d}
+  namespace: {naming: hashed}   # uppercase users below
   rbac: {clusterRoles: true}
   admission: {validatingAdmissionPolicy: true, ldapConfigMaps: {namespace: k8-ldap-configmap}}
   reapers: {jobPodReaper: {enabled: true}}

@@ -47,7 +47,8 @@ func Users(ctx context.Context, site *v1alpha1.Site, opts Options) ([]identity.U
 	if err := checkMerged(site, users, origins); err != nil {
 		return nil, err
 	}
-	if err := assignNamespaces(site, users, origins); err != nil {
+	users, err = assignNamespaces(site, users, origins, opts.Stderr)
+	if err != nil {
 		return nil, err
 	}
 	profileNames := site.ProfileNames()
@@ -93,7 +94,11 @@ func ReservedNamespaces(site *v1alpha1.Site) []string {
 	return r
 }
 
-func assignNamespaces(site *v1alpha1.Site, users []identity.User, origins []string) error {
+// assignNamespaces names every user under the site's naming scheme. Users the scheme
+// cannot name (an invalid name, a reserved one, two users meeting) are an error, or,
+// with spec.namespace.skipInvalidUsers, left out with a warning each on stderr; the
+// users kept are returned.
+func assignNamespaces(site *v1alpha1.Site, users []identity.User, origins []string, stderr io.Writer) ([]identity.User, error) {
 	names := make([]string, len(users))
 	originOf := make(map[string]string, len(users))
 	for i, u := range users {
@@ -102,11 +107,12 @@ func assignNamespaces(site *v1alpha1.Site, users []identity.User, origins []stri
 			originOf[u.Name] = origins[i]
 		}
 	}
-	assigned, conflicts := naming.Assign(*site.Spec.Namespace.Prefix, names, ReservedNamespaces(site))
-	if len(conflicts) > 0 {
+	ns := site.Spec.Namespace
+	assigned, conflicts := naming.Assign(naming.Scheme(ns.Naming), *ns.Prefix, names, ReservedNamespaces(site))
+	if len(conflicts) > 0 && !ns.SkipInvalidUsers {
 		errs := make(field.List, 0, len(conflicts))
 		for _, c := range conflicts {
-			if c.Reserved {
+			if len(c.Users) == 1 {
 				errs = append(errs, field.Errorf(originOf[c.Users[0]], "%s", c.Error()))
 				continue
 			}
@@ -117,13 +123,32 @@ func assignNamespaces(site *v1alpha1.Site, users []identity.User, origins []stri
 			}
 			errs = append(errs, field.Errorf(second, "%s (the first is %s)", c.Error(), originOf[c.Users[0]]))
 		}
-		return errs
+		return nil, errs
 	}
-	for i := range users {
-		users[i].Slug = assigned[i].Slug
-		users[i].Namespace = assigned[i].Namespace
+	skip := make(map[string]bool)
+	for _, c := range conflicts {
+		for _, u := range c.Users {
+			if !skip[u] && stderr != nil {
+				fmt.Fprintf(stderr, "warning: %s: skipping user %q (spec.namespace.skipInvalidUsers): %s\n", originOf[u], u, c.Error())
+			}
+			skip[u] = true
+		}
 	}
-	return nil
+	kept := users[:0]
+	for i, u := range users {
+		if skip[u.Name] {
+			continue
+		}
+		u.Slug = assigned[i].Slug
+		u.Namespace = assigned[i].Namespace
+		kept = append(kept, u)
+	}
+	if d := site.Spec.Directory; d != nil && len(skip) > 0 && len(kept) < *d.MinUsers {
+		return nil, field.List{field.Errorf(field.Path(directoryOrigin).Child("minUsers").String(),
+			"only %d users left after skipping %d that naming %q cannot name, fewer than minUsers %d: refusing to render a shrunken list, which a GitOps engine would prune",
+			len(kept), len(skip), ns.Naming, *d.MinUsers)}
+	}
+	return kept, nil
 }
 
 func indexOfSecond(names []string, n string) int {

@@ -4,6 +4,7 @@ package v1alpha1
 // without renaming anything.
 const (
 	DefaultNamespacePrefix           = "user-"
+	DefaultNaming                    = "ood"
 	DefaultPodSecurity               = "restricted"
 	DefaultUserClusterRole           = "ood-user"
 	DefaultServiceAccountClusterRole = "ood-initializer"
@@ -22,6 +23,12 @@ func (s *Site) Default() {
 	}
 	if ns.PodSecurity == nil {
 		ns.PodSecurity = ptr(DefaultPodSecurity)
+	}
+	if ns.Naming == "" {
+		ns.Naming = DefaultNaming
+	}
+	if ns.Labels == nil {
+		ns.Labels = DefaultNamespaceLabels()
 	}
 	r := &s.Spec.RBAC
 	if r.UserClusterRole == "" {
@@ -57,6 +64,17 @@ func (s *Site) Default() {
 		jpr.ServiceAccount = DefaultJobPodReaperSA
 	}
 	s.defaultFeatures() // features.go
+	for i := range s.Spec.Mounts {
+		if hp := s.Spec.Mounts[i].HostPath; hp != nil && hp.Type == "" {
+			hp.Type = "Directory"
+		}
+	}
+}
+
+// DefaultNamespaceLabels are the labels of user namespaces when the site sets none:
+// the label OOD's hook writes, which OSC's job-pod-reaper deployment for OOD selects on.
+func DefaultNamespaceLabels() map[string]string {
+	return map[string]string{"app.kubernetes.io/name": "open-ondemand"}
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -116,7 +116,7 @@ func validateStorage(p field.Path, st *Storage) field.List {
 				errs = append(errs, field.Errorf(np.Child("server").String(), "%q is neither an IP address nor a host name: %s", server, msg))
 			}
 		}
-		errs = append(errs, validatePathTemplate(np.Child("path"), st.NFS.Path)...)
+		errs = append(errs, validatePathTemplate(np.Child("path"), st.NFS.Path, PathPlaceholders)...)
 	}
 	errs = append(errs, validateCapacity(p.Child("capacity"), st.Capacity)...)
 	for i, o := range st.MountOptions {
@@ -138,19 +138,19 @@ var placeholder = regexp.MustCompile(`\{[^{}]*\}`)
 // validatePathTemplate refuses anything but a clean absolute path: the path selects
 // which directory of the NFS server a user's pods mount, so a template that can climb
 // out of it (..) or that a username could redirect is a security hole, not a typo.
-func validatePathTemplate(p field.Path, tmpl string) field.List {
+func validatePathTemplate(p field.Path, tmpl string, known []string) field.List {
 	path := p.String()
 	if !strings.HasPrefix(tmpl, "/") {
 		return field.List{field.Errorf(path, "%q must be an absolute path (start with /), e.g. /home/{user}", tmpl)}
 	}
 	var errs field.List
 	for _, ph := range placeholder.FindAllString(tmpl, -1) {
-		if !slices.Contains(PathPlaceholders, ph) {
-			errs = append(errs, field.Errorf(path, "unknown placeholder %s in %q (known: %s)", ph, tmpl, strings.Join(PathPlaceholders, ", ")))
+		if !slices.Contains(known, ph) {
+			errs = append(errs, field.Errorf(path, "unknown placeholder %s in %q (known: %s)", ph, tmpl, strings.Join(known, ", ")))
 		}
 	}
 	if rest := placeholder.ReplaceAllString(tmpl, ""); strings.ContainsAny(rest, "{}") {
-		errs = append(errs, field.Errorf(path, "unbalanced brace in %q (placeholders are %s)", tmpl, strings.Join(PathPlaceholders, ", ")))
+		errs = append(errs, field.Errorf(path, "unbalanced brace in %q (placeholders are %s)", tmpl, strings.Join(known, ", ")))
 	}
 	if strings.ContainsAny(tmpl, "\x00\n\r") {
 		errs = append(errs, field.Errorf(path, "must not contain control characters"))

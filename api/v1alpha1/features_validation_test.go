@@ -43,7 +43,7 @@ func TestPathTemplate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
-			got := messages(validatePathTemplate("spec.storage.nfs.path", tt.path))
+			got := messages(validatePathTemplate("spec.storage.nfs.path", tt.path, PathPlaceholders))
 			if tt.want == "" {
 				assert.Empty(t, got)
 				return

@@ -49,6 +49,8 @@ type SiteSpec struct {
 	Lifecycle     Lifecycle          `json:"lifecycle,omitempty"`
 	OpenOnDemand  *OpenOnDemand      `json:"openOnDemand,omitempty"`
 	Sharding      *Sharding          `json:"sharding,omitempty"`
+	// Mounts are the host and NFS volumes users' pods may mount (mounts.go).
+	Mounts []Mount `json:"mounts,omitempty"`
 }
 
 // NamespaceSpec says how each user's namespace is named and labelled.
@@ -61,6 +63,12 @@ type NamespaceSpec struct {
 	// PodSecurity is the Pod Security Admission level written to the enforce, audit and
 	// warn labels. Default "restricted"; "" omits the labels.
 	PodSecurity *string `json:"podSecurity,omitempty"`
+	// Naming is the username→namespace rule: "ood" (Open OnDemand's, the default),
+	// "kubespawner" (JupyterHub KubeSpawner's safe slug) or "hashed" (see package naming).
+	Naming string `json:"naming,omitempty"`
+	// SkipInvalidUsers leaves out, with a warning naming each, the users the naming rule
+	// cannot give a valid namespace of their own, instead of failing the render.
+	SkipInvalidUsers bool `json:"skipInvalidUsers,omitempty"`
 }
 
 // RBAC names the roles bound in each user namespace.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/peruser-dev/peruser/field"
 	"github.com/peruser-dev/peruser/identity"
+	"github.com/peruser-dev/peruser/naming"
 )
 
 // Validate checks what the JSON Schema cannot express: uniqueness, references between
@@ -41,6 +42,10 @@ func (s *Site) Validate() field.List {
 	}
 	errs = append(errs, s.validateFeatures(spec)...)                     // features_validation.go
 	errs = append(errs, s.validateAdmission(spec.Child("admission"))...) // admission.go
+	if n := naming.Scheme(s.Spec.Namespace.Naming); !n.Known() {
+		errs = append(errs, field.Errorf(spec.Child("namespace").Child("naming").String(), "unknown naming %q (known: %s)", n, naming.SchemeList()))
+	}
+	errs = append(errs, s.validateMounts(spec.Child("mounts"))...) // mounts.go
 	np := spec.Child("networkPolicy")
 	errs = append(errs, validateCIDRs(np.Child("allowCIDRs"), s.Spec.NetworkPolicy.AllowCIDRs)...)
 	errs = append(errs, validateCIDRs(np.Child("egress").Child("allowCIDRs"), s.Spec.NetworkPolicy.Egress.AllowCIDRs)...)

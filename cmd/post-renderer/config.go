@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/peruser-dev/peruser/api/v1alpha1"
@@ -34,8 +35,17 @@ func optionsFor(ctx context.Context, spec v1alpha1.HardeningSpec, dir string, st
 			site = filepath.Join(dir, site)
 		}
 		var err error
-		if id, err = siteIdentity(ctx, site, spec.Identity.User, spec.Identity.Namespace, stderr); err != nil {
+		var ex v1alpha1.HardeningExceptions
+		if id, ex, err = siteIdentity(ctx, site, spec.Identity.User, spec.Identity.Namespace, stderr); err != nil {
 			return harden.Options{}, err
+		}
+		// The site's mounts for this user are allowed as if listed with
+		// --allow-host-path and --allow-volume-type.
+		spec.Exceptions.HostPathPrefixes = append(slices.Clone(spec.Exceptions.HostPathPrefixes), ex.HostPathPrefixes...)
+		for _, t := range ex.VolumeTypes {
+			if !slices.Contains(spec.Exceptions.VolumeTypes, t) {
+				spec.Exceptions.VolumeTypes = append(slices.Clone(spec.Exceptions.VolumeTypes), t)
+			}
 		}
 	} else {
 		id = harden.ExplicitIdentity(spec.Identity)

@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 
+	"github.com/peruser-dev/peruser/api/v1alpha1"
+	"github.com/peruser-dev/peruser/generators"
 	"github.com/peruser-dev/peruser/harden"
 	"github.com/peruser-dev/peruser/identity"
 	"github.com/peruser-dev/peruser/render"
@@ -17,10 +20,35 @@ import (
 // siteIdentity finds a user of a Site, by name or by namespace, resolved exactly as
 // krm-fn resolves it (inline users, directory snapshot or LDAP, the same naming
 // function), so the post-renderer's pods match the namespace krm-fn made for the user.
-func siteIdentity(ctx context.Context, sitePath, user, namespace string, stderr io.Writer) (harden.Identity, error) {
+// The exceptions are the site's spec.mounts for that user: their hostPath directories
+// and, when one is nfs, the nfs volume type (peruser-pod-restrictions checks the paths).
+func siteIdentity(ctx context.Context, sitePath, user, namespace string, stderr io.Writer) (harden.Identity, v1alpha1.HardeningExceptions, error) {
+	id, site, u, err := siteUser(ctx, sitePath, user, namespace, stderr)
+	if err != nil {
+		return id, v1alpha1.HardeningExceptions{}, err
+	}
+	return id, mountExceptions(site, u), nil
+}
+
+// mountExceptions are the post-renderer exceptions that admit user u's spec.mounts.
+func mountExceptions(site *v1alpha1.Site, u identity.User) v1alpha1.HardeningExceptions {
+	var ex v1alpha1.HardeningExceptions
+	for _, m := range site.Spec.Mounts {
+		if m.NFS != nil {
+			if !slices.Contains(ex.VolumeTypes, "nfs") {
+				ex.VolumeTypes = append(ex.VolumeTypes, "nfs")
+			}
+			continue
+		}
+		ex.HostPathPrefixes = append(ex.HostPathPrefixes, generators.MountPaths(m.HostPath.Path, u)...)
+	}
+	return ex
+}
+
+func siteUser(ctx context.Context, sitePath, user, namespace string, stderr io.Writer) (harden.Identity, *v1alpha1.Site, identity.User, error) {
 	doc, err := spec.LoadDocument(sitePath)
 	if err != nil {
-		return harden.Identity{}, err
+		return harden.Identity{}, nil, identity.User{}, err
 	}
 	site := doc.Site
 	// Relative paths in the site (directory snapshot, caFile) are read from the working
@@ -29,7 +57,7 @@ func siteIdentity(ctx context.Context, sitePath, user, namespace string, stderr 
 	opts.Stderr = stderr
 	users, err := resolve.Users(ctx, site, opts)
 	if err != nil {
-		return harden.Identity{}, doc.Errors(err) // the site's file and line, as krm-fn reports them
+		return harden.Identity{}, nil, identity.User{}, doc.Errors(err) // the site's file and line, as krm-fn reports them
 	}
 	for _, u := range users {
 		if user != "" && u.Name == user || namespace != "" && u.Namespace == namespace {
@@ -37,7 +65,7 @@ func siteIdentity(ctx context.Context, sitePath, user, namespace string, stderr 
 			// A site that turned Strict off for its runtime gets no Strict pods either.
 			strict := site.Spec.Admission.StrictSupplementalGroups
 			id.KeepGroupsPolicy = strict != nil && !*strict
-			return id, nil
+			return id, site, u, nil
 		}
 	}
 	what, key := "user", user
@@ -56,7 +84,7 @@ func siteIdentity(ctx context.Context, sitePath, user, namespace string, stderr 
 	if len(known) > 10 {
 		known = append(known[:10], fmt.Sprintf("… %d more", len(users)-10))
 	}
-	return harden.Identity{}, fmt.Errorf("%s: no %s %q among the site's %d users (%s)", sitePath, what, key, len(users), strings.Join(known, ", "))
+	return harden.Identity{}, nil, identity.User{}, fmt.Errorf("%s: no %s %q among the site's %d users (%s)", sitePath, what, key, len(users), strings.Join(known, ", "))
 }
 
 // identityOf is the pod identity of a user: their uid and primary gid, and as

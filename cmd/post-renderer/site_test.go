@@ -50,7 +50,7 @@ spec:
 		{name: "unknown user", args: []string{"--site", site, "--user", "nobody"}, wantCode: exitUsage,
 			stderrHas: `no user "nobody" among the site's 2 users (annie.oakley, oakley)`},
 		{name: "unknown namespace", args: []string{"--site", site, "--namespace", "user-nobody"}, wantCode: exitUsage,
-			stderrHas: `no namespace "user-nobody" among the site's 2 users (user-annie-oakley-`},
+			stderrHas: `no namespace "user-nobody" among the site's 2 users (user-annie-oakley, user-oakley)`},
 		{name: "no such site", args: []string{"--site", filepath.Join(dir, "missing.yaml"), "--user", "oakley"}, wantCode: exitUsage,
 			stderrHas: "missing.yaml"},
 	}
