@@ -21,7 +21,7 @@ CONTROLPLANE := $(BIN)/controlplane
 export KUSTOMIZE HELM3 HELM4
 TEST_ENV := PERUSER_REQUIRE_TOOLS=1
 
-.PHONY: all build demo test vet unit tools controlplane e2e e2e-cluster bench bench-shards bench-post-renderer fuzz helm4-plugin clean
+.PHONY: all build demo test vet unit tools controlplane e2e e2e-cluster bench bench-shards bench-post-renderer fuzz fuzz-ci helm4-plugin clean
 
 all: build
 
@@ -78,8 +78,8 @@ e2e-cluster: build tools
 	@test -n "$(PERUSER_E2E_KUBECONFIG)" || { echo "set PERUSER_E2E_KUBECONFIG" >&2; exit 2; }
 	$(call e2e_run,)
 
-## test: everything — vet, unit, integration and end-to-end tests.
-test: vet unit e2e
+## test: everything — vet, unit, integration and end-to-end tests, and a bounded fuzz run.
+test: vet unit e2e fuzz-ci
 
 ## bench: the performance targets of DESIGN.md §7, as ratios against in-run baselines.
 bench: build tools
@@ -97,10 +97,20 @@ bench-post-renderer:
 ## fuzz: explore each fuzz target for FUZZTIME (the regression corpora under testdata/fuzz
 ## run as ordinary tests in `make test`).
 FUZZTIME ?= 60s
+FUZZ_TARGETS := FuzzParse:./spec/ FuzzHardening:./spec/ FuzzParseSnapshot:./directory/ \
+	FuzzResourceList:./krmfn/ FuzzStream:./harden/ FuzzStreamPieces:./harden/
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./spec/
-	$(GO) test -run '^$$' -fuzz '^FuzzStream$$' -fuzztime $(FUZZTIME) ./harden/
-	$(GO) test -run '^$$' -fuzz '^FuzzStreamPieces$$' -fuzztime $(FUZZTIME) ./harden/
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  echo "fuzz $${t%%:*} ($(FUZZTIME))"; \
+	  $(GO) test -run '^$$' -fuzz "^$${t%%:*}$$" -fuzztime $(FUZZTIME) $${t#*:}; \
+	done
+
+## fuzz-ci: every fuzz target for FUZZ_CI_TIME each (6 × 20 s), so that CI finds a new
+## crash on every run; `make test` and .ci/run call it. A crash fails the build and
+## leaves its input under testdata/fuzz/ to commit as a regression case.
+FUZZ_CI_TIME ?= 20s
+fuzz-ci:
+	$(MAKE) fuzz FUZZTIME=$(FUZZ_CI_TIME)
 
 clean:
 	rm -rf $(BIN)

@@ -16,12 +16,11 @@ import (
 	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
-	"sigs.k8s.io/kustomize/kyaml/fn/framework/command"
-	"sigs.k8s.io/kustomize/kyaml/kio/kioutil"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/peruser-dev/peruser/api/v1alpha1"
 	"github.com/peruser-dev/peruser/field"
+	"github.com/peruser-dev/peruser/internal/crash"
 	"github.com/peruser-dev/peruser/render"
 	"github.com/peruser-dev/peruser/spec"
 )
@@ -47,8 +46,14 @@ Usage:
                             (krm-fn shards --help lists the flags)
   krm-fn argocd-plugin generate
                             the Argo CD Config Management Plugin's generate command
-  krm-fn snapshot SITE.yaml print the users spec.directory resolves to, as a
-                            DirectorySnapshot for spec.directory.snapshot
+  krm-fn snapshot [--write] [--allow-removals] SITE.yaml
+                            print the users spec.directory resolves to, as a
+                            DirectorySnapshot for spec.directory.snapshot (--write:
+                            replace that file atomically); refuses to drop more users
+                            than spec.directory.maxRemovals (default 10%) from the
+                            current snapshot unless --allow-removals; summary on stderr
+  krm-fn diff OLD NEW       what changes for users between two Sites or snapshots
+                            (exit 0: nothing; 4: changes)
   krm-fn values CHART SITE.yaml
                             print Helm values matching the site for CHART: job-pod-reaper
                             or k8-namespace-reaper (OSC's charts)
@@ -61,11 +66,17 @@ Usage:
 
 Relative file paths in the Site are read from the working directory (kustomize sets
 it to the kustomization's directory). On any error krm-fn prints one line per problem
-on stderr, exits 1 and prints nothing on stdout.
+on stderr, exits 1 and prints nothing on stdout (2: a usage error; 3: an internal
+error, a bug to report).
 `
 
-// Run runs krm-fn with args (without the program name) and returns its exit code.
+// Run runs krm-fn with args (without the program name) and returns its exit code. A
+// panic (a bug) becomes one "internal error" line and exit code 3, never a stack trace.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env render.Env) int {
+	return crash.Guard("krm-fn", stderr, func() int { return run(ctx, args, stdin, stdout, stderr, env) })
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env render.Env) int {
 	var out bytes.Buffer
 	err := dispatch(ctx, args, stdin, &out, stderr, env)
 	var u usageError
@@ -73,8 +84,13 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintf(stderr, "krm-fn: %s\n\n%s", u.msg, usage)
 		return 2
 	}
+	if errors.As(err, new(errChanged)) {
+		_, _ = stdout.Write(out.Bytes()) // diff.go: the summary, and exit code 4
+		return exitChanged
+	}
 	if err != nil {
 		reportError(stderr, err)
+		writeFailedResourceList(stdout, err) // function mode only: function.go
 		return 1
 	}
 	// Output is held back until everything succeeded: never a partial stream.
@@ -111,6 +127,8 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return runArgoCDPlugin(ctx, args[1:], stdout, env) // shards.go
 	case "snapshot":
 		return runSnapshot(ctx, args[1:], stdout, stderr, env) // snapshot.go
+	case "diff":
+		return runDiff(ctx, args[1:], stdout, env) // diff.go
 	case "install":
 		if len(args) != 2 {
 			return usageError{"install takes exactly one argument: the directory to copy krm-fn into"}
@@ -198,96 +216,37 @@ func warn(stderr io.Writer, doc *spec.Document) {
 	}
 }
 
-// runFunction is the KRM function. kustomize hands a generator only its own config
-// (annotated local-config); that item is dropped and the generated objects are emitted.
-// Other items, as when the function runs as a transformer, pass through unchanged.
+// runFunction is the KRM function (function.go): kustomize hands a generator only its
+// own config; kpt hands a mutator the whole package, the config's own file included.
 func runFunction(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer, env render.Env) error {
-	var procErr error
-	p := framework.ResourceListProcessorFunc(func(rl *framework.ResourceList) error {
-		procErr = processResourceList(ctx, rl, env)
-		return procErr
+	return executeFunction(stdin, stdout, env.Dir, func(rl *framework.ResourceList, cfg *functionConfig) error {
+		return processResourceList(ctx, rl, cfg, env)
 	})
-	cmd := command.Build(p, command.StandaloneDisabled, false)
-	cmd.SetIn(stdin)
-	cmd.SetOut(stdout)
-	cmd.SetErr(io.Discard) // errors are reported once, by Run, one line per problem
-	cmd.SetArgs(nil)
-	cmd.SilenceUsage = true
-	cmd.SilenceErrors = true
-	if err := cmd.ExecuteContext(ctx); err != nil {
-		if procErr != nil {
-			return procErr
-		}
-		return err
-	}
-	return nil
 }
 
-func processResourceList(ctx context.Context, rl *framework.ResourceList, env render.Env) error {
-	fc := rl.FunctionConfig
-	if fc == nil {
-		return fmt.Errorf("no functionConfig: krm-fn expects a %s %s as its function config", v1alpha1.APIVersion, v1alpha1.SiteKind)
-	}
-	source := configSource(fc)
-	isShard := fc.GetApiVersion() == v1alpha1.APIVersion && fc.GetKind() == v1alpha1.SiteShardKind
-	if !isShard && (fc.GetApiVersion() != v1alpha1.APIVersion || fc.GetKind() != v1alpha1.SiteKind) {
-		return fmt.Errorf("%s: functionConfig is %s %s; krm-fn accepts only apiVersion: %s, kind: %s or %s",
-			source, fc.GetApiVersion(), fc.GetKind(), v1alpha1.APIVersion, v1alpha1.SiteKind, v1alpha1.SiteShardKind)
-	}
-	clean := fc.Copy()
-	stripConfigAnnotations(clean)
+// processResourceList renders the Site (or the SiteShard's part of its Site) of cfg and
+// puts the objects in place of the ones an earlier run generated; every other item
+// stays (see replaceOwned).
+func processResourceList(ctx context.Context, rl *framework.ResourceList, cfg *functionConfig, env render.Env) error {
+	var doc *spec.Document
 	var objs []*yaml.RNode
-	if isShard {
-		var err error
-		if objs, err = processShardConfig(ctx, clean, source, env); err != nil { // shards.go
+	var err error
+	if cfg.isShard() {
+		doc, objs, err = processShardConfig(ctx, cfg, env) // shards.go
+		if err != nil {
 			return err
 		}
 	} else {
-		doc, err := spec.NodeDocument(clean, source)
-		if err != nil {
+		if doc, err = cfg.load(); err != nil {
 			return err
 		}
 		if objs, err = render.Site(ctx, doc.Site, env); err != nil {
 			return doc.Errors(err)
 		}
-		warn(env.Stderr, doc)
 	}
-	kept := rl.Items[:0]
-	for _, it := range rl.Items {
-		if it.GetApiVersion() == v1alpha1.APIVersion && (it.GetKind() == v1alpha1.SiteKind || it.GetKind() == v1alpha1.SiteShardKind) {
-			continue
-		}
-		kept = append(kept, it)
-	}
-	rl.Items = append(kept, objs...)
+	rl.Items = replaceOwned(rl.Items, doc.Site.Metadata.Name, objs, cfg)
+	warn(env.Stderr, doc)
 	return nil
-}
-
-// configSource names the function config in messages: its file when kustomize says.
-func configSource(fc *yaml.RNode) string {
-	a := fc.GetAnnotations()
-	for _, k := range []string{kioutil.PathAnnotation, kioutil.LegacyPathAnnotation} {
-		if p := a[k]; p != "" {
-			return p
-		}
-	}
-	return fmt.Sprintf("%s %s", v1alpha1.SiteKind, fc.GetName())
-}
-
-// stripConfigAnnotations removes the annotations kustomize adds to a function config
-// (local-config, the function itself, reader bookkeeping), which are not part of a Site.
-func stripConfigAnnotations(n *yaml.RNode) {
-	a := n.GetAnnotations()
-	for k := range a {
-		if k == "config.kubernetes.io/local-config" || k == "config.kubernetes.io/function" ||
-			strings.HasPrefix(k, "internal.config.kubernetes.io/") ||
-			k == kioutil.PathAnnotation || k == kioutil.LegacyPathAnnotation ||
-			k == kioutil.IndexAnnotation || k == kioutil.LegacyIndexAnnotation ||
-			k == kioutil.IdAnnotation || k == kioutil.LegacyIdAnnotation {
-			delete(a, k)
-		}
-	}
-	_ = n.SetAnnotations(a)
 }
 
 func reportError(w io.Writer, err error) {

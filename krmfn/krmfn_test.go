@@ -71,7 +71,9 @@ func TestRenderIsDeterministicAndOrderIndependent(t *testing.T) {
 	assert.NotContains(t, first, "internal.config.kubernetes.io")
 }
 
-func TestFunctionModeDropsItsConfigAndEmitsObjects(t *testing.T) {
+// TestFunctionModeKeepsItsConfigAndEmitsObjects: the config's item stays (kustomize
+// drops it itself for its local-config annotation; kpt would delete the file without it).
+func TestFunctionModeKeepsItsConfigAndEmitsObjects(t *testing.T) {
 	t.Chdir(filepath.Join(testenv.RepoRoot(), "fixtures", "registry-file"))
 	site, err := os.ReadFile("site.yaml")
 	require.NoError(t, err)
@@ -93,7 +95,9 @@ func TestFunctionModeDropsItsConfigAndEmitsObjects(t *testing.T) {
 	for _, n := range out {
 		kinds = append(kinds, n.GetKind())
 	}
-	assert.Equal(t, []string{"Namespace", "ServiceAccount", "Secret", "RoleBinding", "RoleBinding", "NetworkPolicy"}, kinds)
+	assert.Equal(t, []string{"Site", "Namespace", "ServiceAccount", "Secret", "RoleBinding", "RoleBinding", "NetworkPolicy"}, kinds)
+	assert.Equal(t, "true", out[0].GetAnnotations()["config.kubernetes.io/local-config"], "the config is kept as it came")
+	out = out[1:]
 
 	// The standalone render of the same site gives the same objects.
 	rendered, stderr, code := runCLI(t, nil, "render", "site.yaml")
@@ -119,11 +123,11 @@ functionConfig:
 `
 	stdout, stderr, code := runCLIWithStdin(t, input)
 	assert.Equal(t, 1, code)
-	assert.Empty(t, stdout)
+	assert.Contains(t, stdout, "severity: error", "the error is also a ResourceList result")
 	assert.Contains(t, stderr, "krm-fn accepts only apiVersion: peruser.dev/v1alpha1, kind: Site")
 }
 
-func TestFunctionModeErrorPrintsNothing(t *testing.T) {
+func TestFunctionModeErrorIsAlsoAResult(t *testing.T) {
 	input := `apiVersion: config.kubernetes.io/v1
 kind: ResourceList
 items:
@@ -140,8 +144,30 @@ functionConfig:
 `
 	stdout, stderr, code := runCLIWithStdin(t, input)
 	assert.Equal(t, 1, code)
-	assert.Empty(t, stdout, "an error must never leave a partial ResourceList on stdout")
 	assert.Contains(t, stderr, "spec.users[0].uid: must be ≥ 1, got 0")
+	// stdout is the input unchanged plus the error as results: never a generated object.
+	var rl struct {
+		Items   []map[string]any `json:"items"`
+		Results []struct {
+			Message  string `json:"message"`
+			Severity string `json:"severity"`
+			Field    struct {
+				Path string `json:"path"`
+			} `json:"field"`
+			ResourceRef struct { // yaml.v3 reads yaml tags
+				Kind string `json:"kind"`
+				Name string `json:"name"`
+			} `json:"resourceRef" yaml:"resourceRef"`
+		} `json:"results"`
+	}
+	require.NoError(t, yaml.Unmarshal([]byte(stdout), &rl), stdout)
+	require.Len(t, rl.Items, 1)
+	assert.Equal(t, "ConfigMap", rl.Items[0]["kind"])
+	require.Len(t, rl.Results, 1)
+	assert.Equal(t, "error", rl.Results[0].Severity)
+	assert.Equal(t, "spec.users[0].uid", rl.Results[0].Field.Path)
+	assert.Equal(t, "must be ≥ 1, got 0", rl.Results[0].Message)
+	assert.Equal(t, "broken", rl.Results[0].ResourceRef.Name)
 }
 
 func TestSecretsNeverPrinted(t *testing.T) {

@@ -36,8 +36,13 @@ func copyFile(t *testing.T, from, to string) {
 
 func kustomizeBuild(t *testing.T, dir string) (stdout, stderr string, err error) {
 	t.Helper()
+	return kustomizeBuildIn(t, testenv.Kustomize(t), dir)
+}
+
+func kustomizeBuildIn(t *testing.T, kustomize, dir string) (stdout, stderr string, err error) {
+	t.Helper()
 	var out, errb bytes.Buffer
-	cmd := exec.Command(testenv.Kustomize(t), "build", "--enable-alpha-plugins", "--enable-exec", dir)
+	cmd := exec.Command(kustomize, "build", "--enable-alpha-plugins", "--enable-exec", dir)
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err = cmd.Run()
 	return out.String(), errb.String(), err

@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/peruser-dev/peruser/api/v1alpha1"
+	"github.com/peruser-dev/peruser/internal/fnconfig"
 	"github.com/peruser-dev/peruser/render"
 	"github.com/peruser-dev/peruser/shard"
 	"github.com/peruser-dev/peruser/spec"
@@ -43,7 +44,7 @@ func loadTarget(path, partFlag string, env render.Env) (*target, error) {
 		if partFlag != "" {
 			return nil, usageError{fmt.Sprintf("%s is a SiteShard, which names its own part: drop --part", path)}
 		}
-		sh, err := spec.ShardFromNode(node, path, filepath.Dir(path))
+		sh, err := spec.ShardFromNodeAt(node, path, node, filepath.Dir(path))
 		if err != nil {
 			return nil, err
 		}
@@ -148,17 +149,19 @@ func replaceDir(dir string, files map[string][]byte) error {
 // processShardConfig is the KRM function for a SiteShard functionConfig: the objects
 // of the part it names, the whole site checked first. dir is the working directory
 // (kustomize's and kpt's: the folder of the shard config).
-func processShardConfig(ctx context.Context, fc *yaml.RNode, source string, env render.Env) ([]*yaml.RNode, error) {
-	sh, err := spec.ShardFromNode(fc, source, env.Dir)
+func processShardConfig(ctx context.Context, cfg *functionConfig, env render.Env) (*spec.Document, []*yaml.RNode, error) {
+	clean := cfg.node.Copy()
+	fnconfig.Strip(clean)
+	sh, err := spec.ShardFromNodeAt(clean, cfg.source(), cfg.origin.Doc, env.Dir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	t := shardTarget(sh, env)
 	objs, err := render.Part(ctx, t.doc.Site, t.part, t.env)
 	if err != nil {
-		return nil, t.doc.Errors(err)
+		return nil, nil, t.doc.Errors(err)
 	}
-	return objs, nil
+	return t.doc, objs, nil
 }
 
 // Argo CD Config Management Plugin parameters. Argo CD hands an Application's plugin

@@ -308,7 +308,7 @@ func argoCDPluginContract(t *testing.T, r shardRepo) {
 	out, stderr, code = generate("site/layout/parts/shard-001", build("site/layout/parts/shard-001"))
 	assert.NotEqual(t, 0, code)
 	assert.Empty(t, out, "a failed generate printed objects")
-	assert.Contains(t, stderr, "site.yaml:20: spec.users[1].uid")
+	assert.Contains(t, stderr, "site.yaml:21: spec.users[1].uid")
 }
 
 // TestArgoCDComponent builds deploy/argocd-cmp as a component over a minimal

@@ -2,6 +2,7 @@ package resolve
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/peruser-dev/peruser/api/v1alpha1"
 	"github.com/peruser-dev/peruser/directory"
@@ -45,10 +46,6 @@ func withDirectory(ctx context.Context, site *v1alpha1.Site, opts Options, users
 // checkMerged applies the rules that only the merged list can: no two users share a
 // uid, whichever source they came from, and there are at least minUsers users.
 func checkMerged(site *v1alpha1.Site, users []identity.User, origins []string) error {
-	d := site.Spec.Directory
-	if d == nil {
-		return nil
-	}
 	var errs field.List
 	byUID := make(map[int64]int, len(users))
 	fromDirectory := 0
@@ -66,10 +63,14 @@ func checkMerged(site *v1alpha1.Site, users []identity.User, origins []string) e
 		errs = append(errs, field.Errorf(uidPath(origins[i]), "uid %d of %q is also the uid of %q (%s): two users must never share a uid",
 			u.UID, u.Name, users[j].Name, describeOrigin(origins[j])))
 	}
-	if min := *d.MinUsers; len(users) < min {
-		errs = append(errs, field.Errorf(field.Path(directoryOrigin).Child("minUsers").String(),
-			"only %d users resolved (%d from the directory, %d inline), fewer than minUsers %d: refusing to render a shrunken list, which a GitOps engine would prune",
-			len(users), fromDirectory, len(users)-fromDirectory, min))
+	if min, path := site.MinimumUsers(); len(users) < min {
+		from := fmt.Sprintf("%d inline", len(users))
+		if site.Spec.Directory != nil {
+			from = fmt.Sprintf("%d from the directory, %d inline", fromDirectory, len(users)-fromDirectory)
+		}
+		errs = append(errs, field.Errorf(path,
+			"only %d users resolved (%s), fewer than minUsers %d: refusing to render a shrunken list, which a GitOps engine would prune (minUsers: 0 renders an empty site on purpose)",
+			len(users), from, min))
 	}
 	return errs.ErrOrNil()
 }

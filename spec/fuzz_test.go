@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/peruser-dev/peruser/api/v1alpha1"
 	"github.com/peruser-dev/peruser/field"
 	"github.com/peruser-dev/peruser/internal/testenv"
 )
@@ -41,6 +42,43 @@ func FuzzParse(f *testing.F) {
 		}
 		if errs := site.Validate(); len(errs) > 0 {
 			t.Fatalf("accepted a site that fails validation: %v", errs)
+		}
+	})
+}
+
+// FuzzHardening feeds arbitrary bytes to the Hardening loader (the post-renderer's
+// --config file and KRM functionConfig): never a panic, and errors name the source.
+func FuzzHardening(f *testing.F) {
+	for _, glob := range []string{"fixtures/harden/*/config.yaml"} {
+		paths, _ := filepath.Glob(filepath.Join(testenv.RepoRoot(), glob))
+		for _, p := range paths {
+			if b, err := os.ReadFile(p); err == nil {
+				f.Add(b)
+			}
+		}
+	}
+	f.Add([]byte("apiVersion: peruser.dev/v1alpha1\nkind: Hardening\nmetadata: {name: h}\nspec: {identity: {uid: 1000, gid: 1000}}\n"))
+	f.Add([]byte("- a: b\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		const path = "hardening.yaml"
+		// LoadHardening without the file: single, then Hardening.
+		node, err := single(data, path)
+		var h *v1alpha1.Hardening
+		if err == nil {
+			h, err = Hardening(node, path)
+		}
+		if err != nil {
+			if l, ok := err.(field.List); ok {
+				for _, e := range l {
+					if e.Source != path {
+						t.Fatalf("error without source: %q", e.Error())
+					}
+				}
+			}
+			return
+		}
+		if errs := h.Validate(); len(errs) > 0 {
+			t.Fatalf("accepted a Hardening that fails validation: %v", errs)
 		}
 	})
 }

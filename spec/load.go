@@ -101,7 +101,15 @@ func FromNode(node *yaml.RNode, source string) (*v1alpha1.Site, error) {
 
 // NodeDocument is FromNode, keeping the source and line index.
 func NodeDocument(node *yaml.RNode, source string) (*Document, error) {
-	site, lines, err := check(node, source, v1alpha1.SiteKind, schema.CompileSite, func(s *v1alpha1.Site) field.List {
+	return NodeDocumentAt(node, source, node)
+}
+
+// NodeDocumentAt is NodeDocument for a node that is a copy of the document in source,
+// such as a KRM functionConfig (whose keys an orchestrator may have reordered): lines
+// are looked up in at, the document as it stands in source, or left out when at is
+// nil — an error then names the field path only, never a misleading line.
+func NodeDocumentAt(node *yaml.RNode, source string, at *yaml.RNode) (*Document, error) {
+	site, lines, err := check(node, source, linesOf(at), v1alpha1.SiteKind, schema.CompileSite, func(s *v1alpha1.Site) field.List {
 		s.Default()
 		return s.Validate()
 	})
@@ -114,16 +122,32 @@ func NodeDocument(node *yaml.RNode, source string) (*Document, error) {
 // Hardening checks a Hardening document (the post-renderer's --config file or its KRM
 // function config) the same way as a Site: schema, strict decode, Validate.
 func Hardening(node *yaml.RNode, source string) (*v1alpha1.Hardening, error) {
-	h, _, err := check(node, source, v1alpha1.HardeningKind, schema.CompileHardening, (*v1alpha1.Hardening).Validate)
+	return HardeningAt(node, source, node)
+}
+
+// HardeningAt is Hardening with lines looked up in at (see NodeDocumentAt).
+func HardeningAt(node *yaml.RNode, source string, at *yaml.RNode) (*v1alpha1.Hardening, error) {
+	h, _, err := check(node, source, linesOf(at), v1alpha1.HardeningKind, schema.CompileHardening, (*v1alpha1.Hardening).Validate)
 	return h, err
+}
+
+// Lines maps a field path to its line in the document at (see NodeDocumentAt), for
+// errors found after loading; without a document, every line is unknown (0).
+func Lines(at *yaml.RNode) func(string) int { return linesOf(at) }
+
+// linesOf is the line index of at; without a document, every line is unknown (0).
+func linesOf(at *yaml.RNode) func(string) int {
+	if at == nil {
+		return func(string) int { return 0 }
+	}
+	return lineIndex(at.YNode())
 }
 
 // check is the one loading path of every peruser kind: the kind, the embedded schema,
 // a strict decode into T, then finish (defaulting and semantic validation). Errors
-// carry source and line; the line index is returned for errors found later.
-func check[T any](node *yaml.RNode, source, kind string, compile func() (*schema.Schema, error),
+// carry source and the line lines gives; lines is returned for errors found later.
+func check[T any](node *yaml.RNode, source string, lines func(string) int, kind string, compile func() (*schema.Schema, error),
 	finish func(*T) field.List) (*T, func(string) int, error) {
-	lines := lineIndex(node.YNode())
 	fail := func(errs field.List) error { return errs.WithSource(source, lines).Sorted() }
 	if errs := checkKind(node, kind); len(errs) > 0 {
 		return nil, nil, fail(errs)
@@ -158,11 +182,35 @@ func LoadHardening(path string) (*v1alpha1.Hardening, error) {
 // checkKind refuses a document of another kind in one line, before the schema would
 // list every field that kind lacks.
 func checkKind(node *yaml.RNode, kind string) field.List {
+	// kyaml's field getters index a node's content as key/value pairs and panic on a
+	// sequence ("- a: b"): anything but a mapping is refused before they are called.
+	if y := node.YNode(); y == nil || y.Kind != yaml.MappingNode {
+		return field.List{field.Errorf("", "must be a YAML mapping (apiVersion: %s, kind: %s, …), got %s",
+			v1alpha1.APIVersion, kind, nodeKindName(node.YNode()))}
+	}
 	if node.GetApiVersion() == v1alpha1.APIVersion && node.GetKind() == kind {
 		return nil
 	}
 	return field.List{field.Errorf("", "must be apiVersion: %s, kind: %s (got apiVersion: %q, kind: %q)",
 		v1alpha1.APIVersion, kind, node.GetApiVersion(), node.GetKind())}
+}
+
+// nodeKindName names a YAML node's kind in words, for "got a sequence" messages.
+func nodeKindName(n *yaml.Node) string {
+	if n == nil {
+		return "nothing"
+	}
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return "a sequence"
+	case yaml.ScalarNode:
+		return fmt.Sprintf("the scalar %q", n.Value)
+	case yaml.AliasNode:
+		return "an alias"
+	case yaml.DocumentNode:
+		return "a document node"
+	}
+	return "a mapping"
 }
 
 // decodeChecked validates node against sch and decodes it strictly into out. YAML goes
@@ -297,13 +345,14 @@ func LoadShard(path string) (*Shard, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ShardFromNode(node, path, filepath.Dir(path))
+	return ShardFromNodeAt(node, path, node, filepath.Dir(path))
 }
 
-// ShardFromNode checks an already parsed SiteShard from source whose folder is dir
-// (the working directory for a KRM functionConfig), then loads its Site.
-func ShardFromNode(node *yaml.RNode, source, dir string) (*Shard, error) {
-	cfg, lines, err := check(node, source, v1alpha1.SiteShardKind, schema.CompileSiteShard, (*v1alpha1.SiteShard).Validate)
+// ShardFromNodeAt checks an already parsed SiteShard from source whose folder is dir
+// (the working directory for a KRM functionConfig), then loads its Site. Lines are
+// looked up in at, as for NodeDocumentAt.
+func ShardFromNodeAt(node *yaml.RNode, source string, at *yaml.RNode, dir string) (*Shard, error) {
+	cfg, lines, err := check(node, source, linesOf(at), v1alpha1.SiteShardKind, schema.CompileSiteShard, (*v1alpha1.SiteShard).Validate)
 	if err != nil {
 		return nil, err
 	}

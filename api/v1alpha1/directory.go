@@ -77,9 +77,12 @@ type Directory struct {
 	// Snapshot is a file written by `krm-fn snapshot`; when it exists, rendering reads
 	// it instead of querying LDAP. Relative paths are read from the working directory.
 	Snapshot string `json:"snapshot,omitempty"`
-	// MinUsers: fewer users after merging inline and directory users is an error.
-	// Default 1; 0 turns the check off.
+	// MinUsers: fewer users after merging inline and directory users is an error. It
+	// combines with the site's spec.minUsers (Site.MinimumUsers, minusers.go).
 	MinUsers *int `json:"minUsers,omitempty"`
+	// MaxRemovals bounds how many users `krm-fn snapshot` may drop compared with the
+	// snapshot file it replaces: a count (3) or a percentage ("10%"). Default "10%".
+	MaxRemovals *CountOrPercent `json:"maxRemovals,omitempty"`
 	// OnInvalidRecord is fail (default) or skip: whether an entry without a usable
 	// name, uidNumber or gidNumber fails the render or is left out and named on stderr.
 	OnInvalidRecord string `json:"onInvalidRecord,omitempty"`
@@ -163,9 +166,6 @@ func (d *Directory) Default() {
 	}
 	if d.Timeout == "" {
 		d.Timeout = DefaultTimeout.String()
-	}
-	if d.MinUsers == nil {
-		d.MinUsers = ptr(DefaultMinUsers)
 	}
 	if d.OnInvalidRecord == "" {
 		d.OnInvalidRecord = InvalidRecordFail

@@ -32,7 +32,7 @@ func TestDirectoryDefaults(t *testing.T) {
 	assert.Equal(t, 1000, d.PageSize)
 	assert.Equal(t, "5s", d.ConnectTimeout)
 	assert.Equal(t, "15s", d.Timeout)
-	assert.Equal(t, 1, *d.MinUsers)
+	assert.Nil(t, d.MinUsers, "unset: spec.minUsers decides (Site.MinimumUsers)")
 	assert.Equal(t, "fail", d.OnInvalidRecord)
 	again := *d
 	again.Default()

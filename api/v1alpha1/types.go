@@ -51,6 +51,9 @@ type SiteSpec struct {
 	Sharding      *Sharding          `json:"sharding,omitempty"`
 	// Mounts are the host and NFS volumes users' pods may mount (mounts.go).
 	Mounts []Mount `json:"mounts,omitempty"`
+	// MinUsers: fewer resolved users (inline and directory together) is an error, so a
+	// site never renders empty or shrunken by mistake. See minusers.go.
+	MinUsers *int `json:"minUsers,omitempty"`
 }
 
 // NamespaceSpec says how each user's namespace is named and labelled.

@@ -21,6 +21,7 @@ import (
 func (s *Site) Validate() field.List {
 	var errs field.List
 	spec := field.Path("spec")
+	errs = append(errs, validateSiteName(s.Metadata.Name)...) // apiserver_validation.go
 	errs = append(errs, validateMap(spec.Child("namespace").Child("labels"), s.Spec.Namespace.Labels, true)...)
 	errs = append(errs, validateMap(spec.Child("namespace").Child("annotations"), s.Spec.Namespace.Annotations, false)...)
 	errs = append(errs, s.validateUsers(spec.Child("users"))...)
@@ -109,8 +110,15 @@ func (s *Site) validateProfiles(path field.Path) field.List {
 		p := path.Key(n)
 		prof := s.Spec.Profiles[n]
 		errs = append(errs, validateQuantities(p.Child("quota"), prof.Quota)...)
+		errs = append(errs, validateResourceNames(p.Child("quota"), prof.Quota, true)...)
 		if l := prof.Limits; l != nil {
 			lp := p.Child("limits")
+			for _, r := range []struct {
+				name string
+				res  Resources
+			}{{"defaultRequest", l.DefaultRequest}, {"default", l.Default}, {"max", l.Max}, {"min", l.Min}} {
+				errs = append(errs, validateResourceNames(lp.Child(r.name), r.res, false)...)
+			}
 			errs = append(errs, validateQuantities(lp.Child("defaultRequest"), l.DefaultRequest)...)
 			errs = append(errs, validateQuantities(lp.Child("default"), l.Default)...)
 			errs = append(errs, validateQuantities(lp.Child("max"), l.Max)...)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/peruser-dev/peruser/field"
 	"github.com/peruser-dev/peruser/harden"
+	"github.com/peruser-dev/peruser/internal/fnconfig"
 )
 
 // runKRM is the KRM transformer: a ResourceList on stdin whose functionConfig is a
@@ -55,19 +56,29 @@ func hardenResourceList(ctx context.Context, rl *framework.ResourceList, stderr 
 	if rl.FunctionConfig == nil || rl.FunctionConfig.IsNilOrEmpty() {
 		return fmt.Errorf("functionConfig is missing: this transformer takes a peruser.dev/v1alpha1 Hardening")
 	}
-	hc, err := specfile.Hardening(rl.FunctionConfig, "functionConfig")
+	// Errors name the config's own file and line when it can be found (package
+	// fnconfig); kustomize pipes the config with its keys sorted, so the ResourceList's
+	// lines would mislead. Otherwise they say "functionConfig" and the field path.
+	origin := fnconfig.Locate(rl.FunctionConfig, rl.Items, ".")
+	fc := configFile{source: "functionConfig", lines: specfile.Lines(origin.Doc)}
+	if origin.Path != "" {
+		fc.source = origin.Path
+	}
+	clean := rl.FunctionConfig.Copy()
+	fnconfig.Strip(clean)
+	hc, err := specfile.HardeningAt(clean, fc.source, origin.Doc)
 	if err != nil {
-		return inFunctionConfig(err)
+		return fc.errors(err)
 	}
 	// Exec functions run in the kustomization's directory, so a relative site path
 	// resolves next to the kustomization, as the user wrote it.
 	opts, err := optionsFor(ctx, hc.Spec, ".", stderr)
 	if err != nil {
-		return inFunctionConfig(err)
+		return fc.errors(err)
 	}
 	h, err := harden.New(opts)
 	if err != nil {
-		return inFunctionConfig(err)
+		return fc.errors(err)
 	}
 	var errs harden.Errors
 	for i, item := range rl.Items {
@@ -87,11 +98,17 @@ func hardenResourceList(ctx context.Context, rl *framework.ResourceList, stderr 
 	return nil
 }
 
-// inFunctionConfig names configuration errors as fields of the functionConfig.
-func inFunctionConfig(err error) error {
+// configFile is the functionConfig's file (or "functionConfig") and its line index.
+type configFile struct {
+	source string
+	lines  func(string) int
+}
+
+// errors names configuration errors as fields of the functionConfig, at their line.
+func (c configFile) errors(err error) error {
 	var l field.List
 	if !errors.As(err, &l) {
-		return fmt.Errorf("functionConfig: %w", err)
+		return fmt.Errorf("%s: %w", c.source, err)
 	}
 	out := make(field.List, len(l))
 	for i, e := range l {
@@ -99,7 +116,10 @@ func inFunctionConfig(err error) error {
 			if e.Path != "" && !topLevelField.MatchString(e.Path) {
 				e.Path = "spec." + e.Path
 			}
-			e.Source = "functionConfig"
+			e.Source = c.source
+			if e.Line == 0 {
+				e.Line = c.lines(e.Path)
+			}
 		}
 		out[i] = e
 	}

@@ -19,9 +19,11 @@ import (
 	"os"
 
 	"github.com/peruser-dev/peruser/harden"
+	"github.com/peruser-dev/peruser/internal/crash"
 )
 
-// Exit codes: 1 when the input cannot be hardened, 2 for a usage or configuration error.
+// Exit codes: 1 when the input cannot be hardened, 2 for a usage or configuration error,
+// crash.ExitCode (3) for an internal error.
 const (
 	exitUnsafe = 1
 	exitUsage  = 2
@@ -29,7 +31,12 @@ const (
 
 func main() {
 	var msg bytes.Buffer
-	code := run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, io.MultiWriter(os.Stderr, &msg))
+	stderr := io.MultiWriter(os.Stderr, &msg)
+	// A panic (a bug) is one "internal error" line and exit code 3: run writes stdout
+	// only after everything succeeded, so nothing partial is left there.
+	code := crash.Guard("post-renderer", stderr, func() int {
+		return run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, stderr)
+	})
 	if code != 0 {
 		echoToHelm4(msg.Bytes())
 	}

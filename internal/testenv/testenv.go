@@ -1,5 +1,5 @@
 // Package testenv finds the real command-line tools that integration tests drive
-// (kustomize, Helm 3, Helm 4, slapd) and decides what a missing one means: a skip
+// (kustomize, Helm 3, Helm 4, kpt, slapd) and decides what a missing one means: a skip
 // when a developer runs `go test` by hand, a failure under `make test`, which sets
 // PERUSER_REQUIRE_TOOLS=1 after installing every tool.
 package testenv
@@ -67,6 +67,11 @@ func Helm3(t testing.TB) string { return Tool(t, "HELM3", "") }
 
 // Helm4 is the Helm 4 CLI (./bin/helm4/helm).
 func Helm4(t testing.TB) string { return Tool(t, "HELM4", "") }
+
+// Kpt is the kpt CLI (KPT, else kpt on PATH). It does not install with `go install`
+// (its dependencies are not all on the module proxy); images with the Google Cloud
+// SDK ship it as kpt.
+func Kpt(t testing.TB) string { return Tool(t, "KPT", "kpt") }
 
 // RepoRoot is the module's root directory, found from this source file.
 func RepoRoot() string {

@@ -1,0 +1,29 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestKustomizeConfigErrorLine: an error in the transformer's config names its file and
+// the line there, not a line of the ResourceList kustomize pipes in (keys sorted).
+func TestKustomizeConfigErrorLine(t *testing.T) {
+	dir := kustomizeDir(t, true, "")
+	b, err := os.ReadFile(filepath.Join(dir, "hardening.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Line 13 (after namespace: on line 12): a misspelt field.
+	cfg := strings.TrimRight(string(b), "\n") + "\n  lifetme: 8h\n"
+	write(t, filepath.Join(dir, "hardening.yaml"), cfg, 0o644)
+	out, stderr, err := kustomizeBuild(t, dir)
+	if err == nil {
+		t.Fatalf("kustomize build succeeded:\n%s", out)
+	}
+	want := "hardening.yaml:13: spec.lifetme: unknown field"
+	if !strings.Contains(stderr, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, stderr)
+	}
+}
