@@ -3,8 +3,8 @@ package ynode
 import (
 	"testing"
 
-	sigsyaml "sigs.k8s.io/yaml"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+	sigsyaml "sigs.k8s.io/yaml"
 
 	// Defines -update, so that `go test ./... -update` runs in every package.
 	_ "github.com/peruser-dev/peruser/internal/golden"
