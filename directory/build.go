@@ -133,20 +133,14 @@ func Build(d *v1alpha1.Directory, userEntries, groupEntries []*ldap.Entry) (*Res
 		}
 		return records[i].dn < records[j].dn
 	})
+	ids := make([]identity.User, len(records))
 	byName := make(map[string]int, len(records))
-	byUID := make(map[int64]int, len(records))
 	for i, r := range records {
-		if j, dup := byName[r.user.Name]; dup {
-			fatal = append(fatal, fmt.Sprintf("duplicate user %q: %s and %s", r.user.Name, records[j].dn, r.dn))
-			continue
-		}
+		ids[i] = identity.User{Name: r.user.Name, UID: r.user.UID, GID: r.user.GID}
 		byName[r.user.Name] = i
-		if j, dup := byUID[r.user.UID]; dup {
-			fatal = append(fatal, fmt.Sprintf("duplicate uid %d: %q (%s) and %q (%s); two users must never share a uid",
-				r.user.UID, records[j].user.Name, records[j].dn, r.user.Name, r.dn))
-			continue
-		}
-		byUID[r.user.UID] = i
+	}
+	for _, p := range identity.Check(ids, func(j int) string { return records[j].dn }) {
+		fatal = append(fatal, fmt.Sprintf("%s: %s", records[p.Index].dn, p.Message))
 	}
 	if len(fatal) > 0 || len(problems) > 0 {
 		return nil, problemList(spec, fatal, problems)

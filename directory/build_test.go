@@ -120,8 +120,8 @@ func TestBuildFailsClosed(t *testing.T) {
 		{"missing gidNumber", []*ldap.Entry{good, user("uid=n,o=x", "n", "1002", "")}, nil, "no gidNumber"},
 		{"missing name", []*ldap.Entry{good, user("cn=n,o=x", "", "1002", "1002")}, nil, "user cn=n,o=x: no uid"},
 		{"two uidNumbers", []*ldap.Entry{good, user("uid=n,o=x", "n", "1002", "1002", "uidNumber", "1003")}, nil, "2 values of uidNumber"},
-		{"duplicate name", []*ldap.Entry{good, user("cn=other,o=x", "good", "1002", "1002")}, nil, `duplicate user "good": cn=other,o=x and uid=good,o=x`},
-		{"duplicate uid", []*ldap.Entry{good, user("uid=twin,o=x", "twin", "1001", "1002")}, nil, `duplicate uid 1001: "good" (uid=good,o=x) and "twin" (uid=twin,o=x)`},
+		{"duplicate name", []*ldap.Entry{good, user("cn=other,o=x", "good", "1002", "1002")}, nil, `uid=good,o=x: duplicate user "good" (also cn=other,o=x)`},
+		{"duplicate uid", []*ldap.Entry{good, user("uid=twin,o=x", "twin", "1001", "1002")}, nil, `uid=twin,o=x: uid 1001 of "twin" is also the uid of "good" (uid=good,o=x): two users must never share a uid`},
 		{"group without gid", []*ldap.Entry{good}, []*ldap.Entry{ldap.NewEntry("cn=g,o=x", map[string][]string{"cn": {"g"}})}, "group cn=g,o=x (g): no gidNumber"},
 		{"duplicate group name", []*ldap.Entry{good}, []*ldap.Entry{grp("cn=g,ou=a,o=x", "g", "3000"), grp("cn=g,ou=b,o=x", "g", "3001")}, `two groups are named "g"`},
 	}
@@ -148,7 +148,7 @@ func TestBuildSkipInvalidRecords(t *testing.T) {
 	users = append(users, user("uid=twin,o=x", "twin", "1001", "1001"))
 	_, err = Build(skip, users, nil)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "duplicate uid 1001")
+	assert.Contains(t, err.Error(), `uid 1001 of "twin" is also the uid of "good"`)
 }
 
 func TestBuildCapsProblemList(t *testing.T) {

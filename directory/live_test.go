@@ -243,9 +243,9 @@ func TestLiveBindAndTLS(t *testing.T) {
 			d.Users = v1alpha1.UserSearch{DirectorySearch: v1alpha1.DirectorySearch{BaseDN: "ou=MissingUID,ou=Broken," + suffix, Filter: "(uid=*)"}}
 		}, nil, "spec.directory: user uid=nouid,ou=MissingUID,ou=Broken,dc=example,dc=org (nouid): no uidNumber"},
 		{"duplicate username", func(d *v1alpha1.Directory) { d.Users.BaseDN = "ou=DuplicateName,ou=Broken," + suffix }, nil,
-			`spec.directory: duplicate user "dupe": cn=dupe-a,ou=DuplicateName,ou=Broken,dc=example,dc=org and cn=dupe-b,ou=DuplicateName,ou=Broken,dc=example,dc=org`},
+			`spec.directory: cn=dupe-b,ou=DuplicateName,ou=Broken,dc=example,dc=org: duplicate user "dupe" (also cn=dupe-a,ou=DuplicateName,ou=Broken,dc=example,dc=org)`},
 		{"duplicate uid", func(d *v1alpha1.Directory) { d.Users.BaseDN = "ou=DuplicateUID,ou=Broken," + suffix }, nil,
-			`spec.directory: duplicate uid 21201: "twin1"`},
+			`is also the uid of "twin1"`},
 	}
 	for _, tc := range fail {
 		t.Run(tc.name, func(t *testing.T) {

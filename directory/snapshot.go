@@ -234,35 +234,12 @@ func ParseSnapshot(data []byte, source string) (*Snapshot, error) {
 	return &s, nil
 }
 
-// check applies the rules live data obeys: positive ids, unique names and uids.
+// check applies the identity rule to the snapshot's users, as to live data.
 func (s *Snapshot) check() field.List {
 	var errs field.List
-	byName := map[string]int{}
-	byUID := map[int64]int{}
-	for i, u := range s.Users {
-		p := field.Path("users").Index(i)
-		if u.Name == "" {
-			errs = append(errs, field.Errorf(p.Child("name").String(), "must not be empty"))
-		}
-		if j, dup := byName[u.Name]; dup {
-			errs = append(errs, field.Errorf(p.Child("name").String(), "duplicate user %q (also users[%d])", u.Name, j))
-		}
-		byName[u.Name] = i
-		if msg := identity.CheckUID(u.UID); msg != "" {
-			errs = append(errs, field.Errorf(p.Child("uid").String(), "%s", msg))
-		} else if j, dup := byUID[u.UID]; dup {
-			errs = append(errs, field.Errorf(p.Child("uid").String(), "uid %d of %q is also the uid of %q", u.UID, u.Name, s.Users[j].Name))
-		} else {
-			byUID[u.UID] = i
-		}
-		if msg := identity.CheckGID(u.GID); msg != "" {
-			errs = append(errs, field.Errorf(p.Child("gid").String(), "%s", msg))
-		}
-		for k, g := range u.Groups {
-			if g.Name == "" || !identity.ValidID(g.GID) {
-				errs = append(errs, field.Errorf(p.Child("groups").Index(k).String(), "a group needs a name and a gid between 1 and %d", identity.MaxID))
-			}
-		}
+	users := field.Path("users")
+	for _, p := range identity.Check(s.Identities(), func(j int) string { return users.Index(j).String() }) {
+		errs = append(errs, field.Errorf(users.Index(p.Index).String()+"."+p.Field, "%s", p.Message))
 	}
 	return errs
 }

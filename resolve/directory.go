@@ -47,21 +47,17 @@ func withDirectory(ctx context.Context, site *v1alpha1.Site, opts Options, users
 // uid, whichever source they came from, and there are at least minUsers users.
 func checkMerged(site *v1alpha1.Site, users []identity.User, origins []string) error {
 	var errs field.List
-	byUID := make(map[int64]int, len(users))
 	fromDirectory := 0
-	for i, u := range users {
-		if origins[i] == directoryOrigin {
+	for _, o := range origins {
+		if o == directoryOrigin {
 			fromDirectory++
 		}
-		j, dup := byUID[u.UID]
-		if !dup {
-			byUID[u.UID] = i
-			continue
-		}
-		// Inline users are checked among themselves by validation, directory users by
-		// package directory: a clash here is between the two sources.
-		errs = append(errs, field.Errorf(uidPath(origins[i]), "uid %d of %q is also the uid of %q (%s): two users must never share a uid",
-			u.UID, u.Name, users[j].Name, describeOrigin(origins[j])))
+	}
+	// Inline users are checked among themselves by validation, directory users by
+	// package directory, and an inline user replaces a directory user of its name: what
+	// the rule finds here is a uid shared between the two sources.
+	for _, p := range identity.Check(users, func(j int) string { return describeOrigin(origins[j]) }) {
+		errs = append(errs, field.Errorf(fieldPath(origins[p.Index], p.Field), "%s", p.Message))
 	}
 	if min, path := site.MinimumUsers(); len(users) < min {
 		from := fmt.Sprintf("%d inline", len(users))
@@ -75,11 +71,13 @@ func checkMerged(site *v1alpha1.Site, users []identity.User, origins []string) e
 	return errs.ErrOrNil()
 }
 
-func uidPath(origin string) string {
+// fieldPath is the path of a user's field: the inline user's own, or spec.directory
+// for a directory user.
+func fieldPath(origin, f string) string {
 	if origin == directoryOrigin {
 		return origin
 	}
-	return origin + ".uid"
+	return origin + "." + f
 }
 
 func describeOrigin(origin string) string {

@@ -71,14 +71,11 @@ func collect(ctx context.Context, site *v1alpha1.Site, opts Options) ([]identity
 	return withDirectory(ctx, site, opts, users, origins)
 }
 
-// FromSpec converts an inline user.
+// FromSpec converts an inline user, its groups sorted by name as directory users' are.
 func FromSpec(u v1alpha1.User) identity.User {
-	groups := make([]identity.Group, len(u.Groups))
-	for i, g := range u.Groups {
-		groups[i] = identity.Group{Name: g.Name, GID: g.GID}
-	}
-	sort.Slice(groups, func(i, j int) bool { return groups[i].Name < groups[j].Name })
-	return identity.User{Name: u.Name, UID: u.UID, GID: u.GID, Groups: groups, Profile: u.Profile}
+	id := u.Identity()
+	sort.Slice(id.Groups, func(i, j int) bool { return id.Groups[i].Name < id.Groups[j].Name })
+	return id
 }
 
 // ReservedNamespaces are the site's own namespaces, which no user may be given.

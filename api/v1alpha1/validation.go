@@ -55,42 +55,32 @@ func (s *Site) Validate() field.List {
 
 func (s *Site) validateUsers(path field.Path) field.List {
 	var errs field.List
-	byName := map[string]int{}
-	byUID := map[int64]int{}
+	ids := make([]identity.User, len(s.Spec.Users))
 	for i, u := range s.Spec.Users {
-		p := path.Index(i)
-		if strings.TrimSpace(u.Name) == "" {
-			errs = append(errs, field.Errorf(p.Child("name").String(), "must not be empty"))
-		}
-		if j, dup := byName[u.Name]; dup {
-			errs = append(errs, field.Errorf(p.Child("name").String(), "duplicate user %q (also %s)", u.Name, path.Index(j)))
-		} else {
-			byName[u.Name] = i
-		}
-		if msg := identity.CheckUID(u.UID); msg != "" {
-			errs = append(errs, field.Errorf(p.Child("uid").String(), "%s", msg))
-		} else if j, dup := byUID[u.UID]; dup {
-			errs = append(errs, field.Errorf(p.Child("uid").String(), "uid %d of %q is also the uid of %q (%s): two users must never share a uid",
-				u.UID, u.Name, s.Spec.Users[j].Name, path.Index(j)))
-		} else {
-			byUID[u.UID] = i
-		}
-		if msg := identity.CheckGID(u.GID); msg != "" {
-			errs = append(errs, field.Errorf(p.Child("gid").String(), "%s", msg))
-		}
-		for k, g := range u.Groups {
-			if msg := identity.CheckGID(g.GID); msg != "" {
-				errs = append(errs, field.Errorf(p.Child("groups").Index(k).Child("gid").String(), "%s", msg))
-			}
-		}
+		ids[i] = u.Identity()
+	}
+	for _, p := range identity.Check(ids, func(j int) string { return path.Index(j).String() }) {
+		errs = append(errs, field.Errorf(path.Index(p.Index).String()+"."+p.Field, "%s", p.Message))
+	}
+	for i, u := range s.Spec.Users {
 		if u.Profile != "" {
 			if _, ok := s.Spec.Profiles[u.Profile]; !ok {
-				errs = append(errs, field.Errorf(p.Child("profile").String(), "profile %q is not defined in spec.profiles (defined: %s)",
+				errs = append(errs, field.Errorf(path.Index(i).Child("profile").String(), "profile %q is not defined in spec.profiles (defined: %s)",
 					u.Profile, s.profileNames()))
 			}
 		}
 	}
 	return errs
+}
+
+// Identity is the user as the identity rule and the generators see it, groups in
+// spec order.
+func (u User) Identity() identity.User {
+	groups := make([]identity.Group, len(u.Groups))
+	for i, g := range u.Groups {
+		groups[i] = identity.Group{Name: g.Name, GID: g.GID}
+	}
+	return identity.User{Name: u.Name, UID: u.UID, GID: u.GID, Groups: groups, Profile: u.Profile}
 }
 
 // ProfileNames are the site's profile names in name order, the order in which profiles
