@@ -304,6 +304,7 @@ func searchError(err error, timeout time.Duration) string {
 	case ldap.IsErrorWithCode(err, ldap.LDAPResultSizeLimitExceeded):
 		return "the server's size limit cut the search short; refusing a partial list " +
 			"(raise the server's limit for the bind DN, e.g. OpenLDAP `limits dn.exact=\"<bindDN>\" size=unlimited`; " +
+			"on 389 Directory Server/FreeIPA, whose limit counts per page, set `nsSizeLimit: -1` on the bind entry or keep pageSize at or below nsslapd-sizelimit (nsslapd-pagedsizelimit if set); " +
 			"on Active Directory keep pageSize at or below MaxPageSize)"
 	case ldap.IsErrorWithCode(err, ldap.LDAPResultTimeLimitExceeded):
 		return "the server's time limit cut the search short; refusing a partial list (raise the server's time limit or spec.directory.timeout)"

@@ -290,6 +290,10 @@ func TestLiveServerLimits(t *testing.T) {
 		require.Error(t, err)
 		assert.Nil(t, snap)
 		assert.Contains(t, err.Error(), "spec.directory.users: search under ou=People,dc=example,dc=org with (objectClass=posixAccount) failed: the server's size limit cut the search short; refusing a partial list")
+		// The hint names each server's knob: OpenLDAP, 389-ds/FreeIPA, Active Directory.
+		for _, hint := range []string{`limits dn.exact="<bindDN>" size=unlimited`, "`nsSizeLimit: -1` on the bind entry", "pageSize at or below nsslapd-sizelimit", "MaxPageSize"} {
+			assert.Contains(t, err.Error(), hint)
+		}
 	})
 	t.Run("size limit with small pages", func(t *testing.T) {
 		_, _, _, err := fetch(t, liveSpec(t, s, func(d *v1alpha1.Directory) { d.PageSize = 1 }), nil)

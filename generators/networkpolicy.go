@@ -3,6 +3,7 @@ package generators
 import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"github.com/peruser-dev/peruser/api/v1alpha1"
 	"github.com/peruser-dev/peruser/identity"
 )
 
@@ -36,13 +37,18 @@ func (g *generator) networkPolicies(u identity.User) []*yaml.Node {
 	if !np.Egress.Restrict {
 		return out
 	}
+	// Any pod of kube-system, not only k8s-app=kube-dns: DNS add-ons label their pods
+	// differently. A node-local DNS cache is on the host network, out of reach of a pod
+	// selector: its address comes from dnsAddresses, on port 53 only.
+	dnsPeers := []*yaml.Node{namespacePeer("kube-system", nil)}
+	for _, a := range np.Egress.DNSAddresses {
+		dnsPeers = append(dnsPeers, mapping("ipBlock", mapping("cidr", v1alpha1.DNSCIDR(a))))
+	}
 	dns := mapping(
 		"ports", seq(
 			mapping("port", 53, "protocol", "UDP"),
 			mapping("port", 53, "protocol", "TCP")),
-		// Any pod of kube-system, not only k8s-app=kube-dns: DNS add-ons label their pods
-		// differently. A node-local DNS cache on a link-local address needs an allowCIDRs entry.
-		"to", seq(namespacePeer("kube-system", nil)))
+		"to", seq(dnsPeers...))
 	rules := []*yaml.Node{mapping("to", seq(mapping("podSelector", emptyMap()))), dns}
 	if len(np.Egress.AllowCIDRs) > 0 {
 		to := make([]*yaml.Node, len(np.Egress.AllowCIDRs))

@@ -3,6 +3,7 @@ package v1alpha1
 import (
 	"encoding/json"
 	"fmt"
+	"net/netip"
 )
 
 const (
@@ -156,6 +157,19 @@ type NetworkPolicy struct {
 type Egress struct {
 	Restrict   bool     `json:"restrict,omitempty"`
 	AllowCIDRs []string `json:"allowCIDRs,omitempty"`
+	// DNSAddresses are further resolvers reachable on port 53 only, such as NodeLocal
+	// DNSCache's link-local 169.254.20.10: it runs on the host network, so the kube-system
+	// pod selector does not match it. An address becomes a /32 (or /128) ipBlock.
+	DNSAddresses []string `json:"dnsAddresses,omitempty"`
+}
+
+// DNSCIDR is a dnsAddresses entry as an ipBlock CIDR: a CIDR unchanged, a bare address
+// as a single-host prefix. Validate checks the entries first.
+func DNSCIDR(s string) string {
+	if a, err := netip.ParseAddr(s); err == nil {
+		return netip.PrefixFrom(a, a.BitLen()).String()
+	}
+	return s
 }
 
 // Registry is the image pull secret given to every user namespace. Its content is read

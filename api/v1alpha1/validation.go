@@ -50,6 +50,14 @@ func (s *Site) Validate() field.List {
 	np := spec.Child("networkPolicy")
 	errs = append(errs, validateCIDRs(np.Child("allowCIDRs"), s.Spec.NetworkPolicy.AllowCIDRs)...)
 	errs = append(errs, validateCIDRs(np.Child("egress").Child("allowCIDRs"), s.Spec.NetworkPolicy.Egress.AllowCIDRs)...)
+	dp := np.Child("egress").Child("dnsAddresses")
+	for i, a := range s.Spec.NetworkPolicy.Egress.DNSAddresses {
+		if strings.Contains(a, "/") {
+			errs = append(errs, validateCIDR(dp.Index(i), a)...)
+		} else if _, err := netip.ParseAddr(a); err != nil {
+			errs = append(errs, field.Errorf(dp.Index(i).String(), "not an IP address or CIDR: %v", err))
+		}
+	}
 	return errs
 }
 
@@ -162,16 +170,21 @@ func sortedKeys(r Resources) []string { return slices.Sorted(maps.Keys(r)) }
 func validateCIDRs(p field.Path, cidrs []string) field.List {
 	var errs field.List
 	for i, c := range cidrs {
-		pfx, err := netip.ParsePrefix(c)
-		if err != nil {
-			errs = append(errs, field.Errorf(p.Index(i).String(), "not a CIDR: %v", err))
-			continue
-		}
-		if pfx.Masked() != pfx {
-			errs = append(errs, field.Errorf(p.Index(i).String(), "%s has host bits set; did you mean %s?", c, pfx.Masked()))
-		}
+		errs = append(errs, validateCIDR(p.Index(i), c)...)
 	}
 	return errs
+}
+
+// validateCIDR checks one CIDR the way the apiserver checks an ipBlock's cidr.
+func validateCIDR(p field.Path, c string) field.List {
+	pfx, err := netip.ParsePrefix(c)
+	if err != nil {
+		return field.List{field.Errorf(p.String(), "not a CIDR: %v", err)}
+	}
+	if pfx.Masked() != pfx {
+		return field.List{field.Errorf(p.String(), "%s has host bits set; did you mean %s?", c, pfx.Masked())}
+	}
+	return nil
 }
 
 // validateMap checks label (isLabel) or annotation keys and values the way the
