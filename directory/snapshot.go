@@ -106,6 +106,9 @@ func NewSnapshot(site string, src Source, users []User) *Snapshot {
 
 // Identities converts the snapshot's users for package resolve.
 func (s *Snapshot) Identities() []identity.User {
+	if s == nil {
+		return nil
+	}
 	out := make([]identity.User, len(s.Users))
 	for i, u := range s.Users {
 		out[i] = identity.User{Name: u.Name, UID: u.UID, GID: u.GID, Groups: slices.Clone(u.Groups)}

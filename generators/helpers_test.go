@@ -2,7 +2,6 @@ package generators_test
 
 import (
 	// Defines -update, so that `go test ./... -update` runs in every package.
-	"context"
 	"testing"
 
 	_ "github.com/peruser-dev/peruser/internal/golden"
@@ -30,7 +29,7 @@ func renderSite(t *testing.T, site string) []*yaml.RNode {
 	t.Helper()
 	s, err := spec.Parse([]byte(site), "site.yaml")
 	require.NoError(t, err)
-	users, err := resolve.Users(context.Background(), s, resolve.Options{})
+	users, err := resolve.Users(s, nil, nil)
 	require.NoError(t, err)
 	objs, err := generators.Generate(s, users, generators.Inputs{})
 	require.NoError(t, err)

@@ -1,7 +1,6 @@
 package generators_test
 
 import (
-	"context"
 	"fmt"
 	"testing"
 
@@ -69,7 +68,7 @@ func generate(t *testing.T, site string, dir *directory.Snapshot) error {
 	t.Helper()
 	s, err := spec.Parse([]byte(site), "site.yaml")
 	require.NoError(t, err)
-	users, err := resolve.Users(context.Background(), s, resolve.Options{DirectoryData: dir})
+	users, err := resolve.Users(s, dir.Identities(), nil)
 	require.NoError(t, err)
 	objs, err := generators.Generate(s, users, generators.Inputs{})
 	if err != nil {

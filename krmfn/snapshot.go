@@ -11,7 +11,6 @@ import (
 	"github.com/peruser-dev/peruser/field"
 	"github.com/peruser-dev/peruser/identity"
 	"github.com/peruser-dev/peruser/render"
-	"github.com/peruser-dev/peruser/resolve"
 	"github.com/peruser-dev/peruser/spec"
 	"github.com/peruser-dev/peruser/userdiff"
 )
@@ -72,22 +71,18 @@ func runSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer, e
 	if a.write && d.Snapshot == "" {
 		return doc.Errors(field.List{field.Errorf("spec.directory.snapshot", "not set: --write needs the file to replace")})
 	}
-	opts := env.ResolveOptions()
-	opts.Stderr = stderr
-	snap, stats, err := directory.Fetch(ctx, site.Metadata.Name, d, opts.DirectoryEnv())
+	env.Stderr = stderr
+	snap, stats, err := directory.Fetch(ctx, site.Metadata.Name, d, env.Directory())
 	if err != nil {
 		return doc.Errors(err)
 	}
-	opts.DirectoryData = snap
-	if _, err := resolve.Users(ctx, site, opts); err != nil {
+	if _, err := render.UsersFrom(site, snap, stderr); err != nil {
 		return doc.Errors(err)
 	}
 	fmt.Fprintf(stderr, "krm-fn: snapshot: %d users from %s (%d LDAP round trips, %d pages)\n", len(snap.Users), d.URL, stats.RoundTrips, stats.Pages)
 	// Users as the site sees them (with profiles and namespaces), for the summary.
 	usersOf := func(s *directory.Snapshot) []identity.User {
-		o := opts
-		o.DirectoryData, o.Stderr = s, io.Discard
-		if users, err := resolve.Users(ctx, site, o); err == nil {
+		if users, err := render.UsersFrom(site, s, io.Discard); err == nil {
 			return users
 		}
 		return s.Identities() // an old snapshot the site no longer accepts: identities only

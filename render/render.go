@@ -1,7 +1,10 @@
 // Package render is the pipeline of krm-fn at its edges: it reads the render-time inputs
-// a Site points to (files, environment variables), resolves the users, runs the
-// generators and writes the objects as a YAML stream. It is the only place besides the
-// command line that touches files or the environment.
+// a Site points to (files, environment variables), loads the directory's users
+// (package directory reads the snapshot or queries LDAP, called from here only),
+// resolves the users (package resolve, pure), runs the generators (pure) and writes the
+// objects as a YAML stream. Besides the command lines, only package spec (the Site file
+// itself) and package directory, called from here, touch files, the network or the
+// environment.
 package render
 
 import (
@@ -17,6 +20,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/peruser-dev/peruser/api/v1alpha1"
+	"github.com/peruser-dev/peruser/directory"
 	"github.com/peruser-dev/peruser/field"
 	"github.com/peruser-dev/peruser/generators"
 	"github.com/peruser-dev/peruser/identity"
@@ -43,16 +47,32 @@ func OSEnv() Env {
 	return Env{Dir: ".", Getenv: os.Getenv, Stderr: os.Stderr}
 }
 
-// ResolveOptions are the options of package resolve in this environment: where
+// Directory is what package directory may read in this environment: where
 // spec.directory's relative paths, environment variables and warnings go.
-func (e Env) ResolveOptions() resolve.Options {
-	return resolve.Options{Stderr: e.Stderr, Dir: e.Dir, Getenv: e.Getenv, Live: e.Live}
+func (e Env) Directory() directory.Env {
+	return directory.Env{Dir: e.Dir, Getenv: e.Getenv, Stderr: e.Stderr}
 }
 
 // Users resolves the site's users exactly as a render does, without generating objects
-// (for commands that need the users only, such as `krm-fn ood-cluster`).
+// (for commands that need the users only, such as `krm-fn users` and the
+// post-renderer's --site): the directory's users are loaded here, from the snapshot
+// or live LDAP, and resolution itself (package resolve) is pure.
 func Users(ctx context.Context, site *v1alpha1.Site, env Env) ([]identity.User, error) {
-	return resolve.Users(ctx, site, env.ResolveOptions())
+	var snap *directory.Snapshot
+	if d := site.Spec.Directory; d != nil {
+		var err error
+		if snap, err = directory.Load(ctx, site.Metadata.Name, d, env.Directory(), env.Live); err != nil {
+			return nil, err
+		}
+	}
+	return UsersFrom(site, snap, env.Stderr)
+}
+
+// UsersFrom resolves the site's users with snap as the directory's data (nil when the
+// site has no directory), for `krm-fn snapshot`, which checks what it fetched before
+// writing it.
+func UsersFrom(site *v1alpha1.Site, snap *directory.Snapshot, stderr io.Writer) ([]identity.User, error) {
+	return resolve.Users(site, snap.Identities(), stderr)
 }
 
 // Site renders every object of site. On any error it returns no objects at all: a

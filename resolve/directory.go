@@ -1,11 +1,9 @@
 package resolve
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/peruser-dev/peruser/api/v1alpha1"
-	"github.com/peruser-dev/peruser/directory"
 	"github.com/peruser-dev/peruser/field"
 	"github.com/peruser-dev/peruser/identity"
 )
@@ -17,30 +15,22 @@ const directoryOrigin = "spec.directory"
 // over a directory user of the same name, whole: its uid, gid, groups and profile are
 // the inline ones (docs/directory.md), so a site can pin or correct one user without
 // touching LDAP.
-func withDirectory(ctx context.Context, site *v1alpha1.Site, opts Options, users []identity.User, origins []string) ([]identity.User, []string, error) {
-	d := site.Spec.Directory
-	if d == nil {
-		return users, origins, nil
-	}
-	snap := opts.DirectoryData
-	if snap == nil {
-		var err error
-		if snap, err = directory.Load(ctx, site.Metadata.Name, d, opts.DirectoryEnv(), opts.Live); err != nil {
-			return nil, nil, err
-		}
+func withDirectory(site *v1alpha1.Site, directoryUsers []identity.User, users []identity.User, origins []string) ([]identity.User, []string) {
+	if site.Spec.Directory == nil {
+		return users, origins
 	}
 	inline := make(map[string]bool, len(users))
 	for _, u := range users {
 		inline[u.Name] = true
 	}
-	for _, u := range snap.Identities() {
+	for _, u := range directoryUsers {
 		if inline[u.Name] {
 			continue
 		}
 		users = append(users, u)
 		origins = append(origins, directoryOrigin)
 	}
-	return users, origins, nil
+	return users, origins
 }
 
 // checkMerged applies the rules that only the merged list can: no two users share a

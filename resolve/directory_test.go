@@ -11,6 +11,7 @@ import (
 	"github.com/peruser-dev/peruser/directory"
 	"github.com/peruser-dev/peruser/identity"
 	_ "github.com/peruser-dev/peruser/internal/golden" // defines -update
+	"github.com/peruser-dev/peruser/render"
 	"github.com/peruser-dev/peruser/resolve"
 	"github.com/peruser-dev/peruser/spec"
 )
@@ -59,7 +60,7 @@ func TestDirectoryMergeInlineWinsAndProfilesByGroup(t *testing.T) {
 		directory.User{Name: "vera", UID: 20011, GID: 20011, Groups: []identity.Group{{Name: "lsst-science", GID: 30101}}},
 		directory.User{Name: "guest", UID: 20012, GID: 20012},
 	)
-	users, err := resolve.Users(context.Background(), site, resolve.Options{DirectoryData: data})
+	users, err := resolve.Users(site, data.Identities(), nil)
 	require.NoError(t, err)
 	got := byName(users)
 	require.Len(t, got, 4)
@@ -83,7 +84,7 @@ func TestDirectoryMinUsersAfterMerge(t *testing.T) {
 		directory.User{Name: "oakley", UID: 20001, GID: 20001},
 		directory.User{Name: "vera", UID: 20011, GID: 20011},
 	)
-	users, err := resolve.Users(context.Background(), site, resolve.Options{DirectoryData: data})
+	users, err := resolve.Users(site, data.Identities(), nil)
 	require.Error(t, err)
 	assert.Nil(t, users)
 	assert.Contains(t, err.Error(), "spec.directory.minUsers: only 2 users resolved (1 from the directory, 1 inline), fewer than minUsers 3: refusing to render a shrunken list")
@@ -96,14 +97,14 @@ func TestDirectoryDuplicateUIDAcrossSources(t *testing.T) {
 		directory.User{Name: "impostor", UID: 20001, GID: 20001},
 		directory.User{Name: "guest", UID: 20012, GID: 20012},
 	)
-	_, err := resolve.Users(context.Background(), site, resolve.Options{DirectoryData: data})
+	_, err := resolve.Users(site, data.Identities(), nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `spec.directory: uid 20001 of "impostor" is also the uid of "oakley" (spec.users[0]): two users must never share a uid`)
 }
 
 func TestDirectoryUnreachableFailsClosed(t *testing.T) {
 	site := loadSite(t, lsstSite)
-	users, err := resolve.Users(context.Background(), site, resolve.Options{})
+	users, err := render.Users(context.Background(), site, render.Env{})
 	require.Error(t, err)
 	assert.Nil(t, users)
 	assert.Contains(t, err.Error(), "spec.directory.url: cannot connect to ldap://127.0.0.1:1")

@@ -5,49 +5,28 @@
 package resolve
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"sort"
 
 	"github.com/peruser-dev/peruser/api/v1alpha1"
-	"github.com/peruser-dev/peruser/directory"
 	"github.com/peruser-dev/peruser/field"
 	"github.com/peruser-dev/peruser/identity"
 	"github.com/peruser-dev/peruser/naming"
 )
 
-// Options are the edges resolution may touch.
-type Options struct {
-	// Stderr receives warnings (e.g. skipped directory records). Nil discards them.
-	Stderr io.Writer
-	// Dir and Getenv are what spec.directory may read: relative paths (caFile,
-	// bindPasswordFile, snapshot) and environment variables (bindPasswordEnv).
-	Dir    string
-	Getenv func(string) string
-	// Live queries the directory even when its snapshot file exists.
-	Live bool
-	// DirectoryData, when set, is used instead of loading spec.directory's users
-	// (`krm-fn snapshot` checks the data it is about to write this way).
-	DirectoryData *directory.Snapshot
-}
-
-// DirectoryEnv is what package directory may read under these options.
-func (o Options) DirectoryEnv() directory.Env {
-	return directory.Env{Dir: o.Dir, Getenv: o.Getenv, Stderr: o.Stderr}
-}
-
-// Users resolves every user of site. It never returns a partial list: any problem
-// with any user is an error, and all such problems are reported together.
-func Users(ctx context.Context, site *v1alpha1.Site, opts Options) ([]identity.User, error) {
-	users, origins, err := collect(ctx, site, opts)
-	if err != nil {
-		return nil, err
-	}
+// Users resolves every user of site: its inline users and, when the site has
+// spec.directory, the directory's users, which the caller loaded (package render, the
+// edge, reads the snapshot or queries LDAP). It is pure but for warnings (users skipped
+// under skipInvalidUsers) written to stderr, which may be nil. It never returns a
+// partial list: any problem with any user is an error, and all such problems are
+// reported together.
+func Users(site *v1alpha1.Site, directoryUsers []identity.User, stderr io.Writer) ([]identity.User, error) {
+	users, origins := collect(site, directoryUsers)
 	if err := checkMerged(site, users, origins); err != nil {
 		return nil, err
 	}
-	users, err = assignNamespaces(site, users, origins, opts.Stderr)
+	users, err := assignNamespaces(site, users, origins, stderr)
 	if err != nil {
 		return nil, err
 	}
@@ -61,14 +40,14 @@ func Users(ctx context.Context, site *v1alpha1.Site, opts Options) ([]identity.U
 
 // collect gathers users from every source; origins[i] says where users[i] came from,
 // for error messages ("spec.users[3]", "directory").
-func collect(ctx context.Context, site *v1alpha1.Site, opts Options) ([]identity.User, []string, error) {
+func collect(site *v1alpha1.Site, directoryUsers []identity.User) ([]identity.User, []string) {
 	users := make([]identity.User, 0, len(site.Spec.Users))
 	origins := make([]string, 0, len(site.Spec.Users))
 	for i, u := range site.Spec.Users {
 		users = append(users, FromSpec(u))
 		origins = append(origins, fmt.Sprintf("spec.users[%d]", i))
 	}
-	return withDirectory(ctx, site, opts, users, origins)
+	return withDirectory(site, directoryUsers, users, origins)
 }
 
 // FromSpec converts an inline user, its groups sorted by name as directory users' are.

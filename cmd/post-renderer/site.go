@@ -13,7 +13,6 @@ import (
 	"github.com/peruser-dev/peruser/harden"
 	"github.com/peruser-dev/peruser/identity"
 	"github.com/peruser-dev/peruser/render"
-	"github.com/peruser-dev/peruser/resolve"
 	"github.com/peruser-dev/peruser/spec"
 )
 
@@ -53,9 +52,9 @@ func siteUser(ctx context.Context, sitePath, user, namespace string, stderr io.W
 	site := doc.Site
 	// Relative paths in the site (directory snapshot, caFile) are read from the working
 	// directory and secrets from the environment, exactly as krm-fn reads them.
-	opts := render.OSEnv().ResolveOptions()
-	opts.Stderr = stderr
-	users, err := resolve.Users(ctx, site, opts)
+	env := render.OSEnv()
+	env.Stderr = stderr
+	users, err := render.Users(ctx, site, env)
 	if err != nil {
 		return harden.Identity{}, nil, identity.User{}, doc.Errors(err) // the site's file and line, as krm-fn reports them
 	}
