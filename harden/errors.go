@@ -9,7 +9,7 @@ import (
 
 // DocumentError is everything wrong with one object of a stream. Its lines read
 //
-//	templates/daemonset.yaml: DaemonSet/agent: spec.template.spec.volumes[0].hostPath: hostPath volumes are not allowed (allowed prefixes: none)
+//	templates/daemonset.yaml: DaemonSet/agent: spec.template.spec.volumes[0].hostPath: hostPath "/" is not allowed (allowed prefixes: none); allow it with --allow-host-path / or exceptions.hostPathPrefixes, or disable it in the chart's values
 //
 // naming the source file (Helm's "# Source:" comment, Helm 4's filename annotation or
 // kustomize's path annotation) or, without one, the document's position in the stream.

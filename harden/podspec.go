@@ -1,6 +1,7 @@
 package harden
 
 import (
+	"path"
 	"slices"
 	"strings"
 
@@ -129,12 +130,14 @@ func (r *templateRun) volumes(spec *yaml.Node, p field.Path) {
 					r.excepted = append(r.excepted, i)
 					continue
 				}
-				if len(r.h.hostPathPrefixes) == 0 {
-					r.fail(vp.Child("hostPath"), "hostPath volumes are not allowed (allowed prefixes: none)")
-				} else {
-					r.fail(vp.Child("hostPath"), "hostPath %q is not under an allowed prefix (allowed prefixes: %s)",
-						hp, strings.Join(r.h.hostPathPrefixes, ", "))
+				// Name the path: it is what --allow-host-path (or the Hardening's
+				// exceptions.hostPathPrefixes) needs, and a chart's values rarely show it.
+				allowed := "none"
+				if len(r.h.hostPathPrefixes) > 0 {
+					allowed = strings.Join(r.h.hostPathPrefixes, ", ")
 				}
+				r.fail(vp.Child("hostPath"), "hostPath %q is not allowed (allowed prefixes: %s); allow it with --allow-host-path %s or exceptions.hostPathPrefixes, or disable it in the chart's values",
+					hp, allowed, path.Clean(hp))
 			case r.h.volumeTypes[typ]:
 				r.excepted = append(r.excepted, i)
 			case slices.Contains(otherVolumeTypes, typ):

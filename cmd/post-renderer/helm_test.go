@@ -174,7 +174,7 @@ func TestHelmErrors(t *testing.T) {
 			}
 			for _, want := range []string{
 				"hpc-suite/templates/daemonset.yaml: DaemonSet/rel-agent: spec.template.spec.hostNetwork: host namespaces are not allowed",
-				"hpc-suite/templates/daemonset.yaml: DaemonSet/rel-agent: spec.template.spec.volumes[0].hostPath: hostPath volumes are not allowed (allowed prefixes: none)",
+				"hpc-suite/templates/daemonset.yaml: DaemonSet/rel-agent: spec.template.spec.volumes[0].hostPath: hostPath \"/users/scratch\" is not allowed (allowed prefixes: none); allow it with --allow-host-path /users/scratch",
 			} {
 				if !strings.Contains(stderr, want) {
 					t.Errorf("stderr lacks %q:\n%s", want, stderr)

@@ -78,7 +78,7 @@ func TestKRM(t *testing.T) {
 		{
 			name: "an item that cannot be made safe", input: strings.Replace(strings.Replace(resourceList, "%s", hostPathItem, 1), "%s", hardeningConfig, 1),
 			wantCode:  exitUnsafe,
-			stderrHas: []string{"templates/agent.yaml: Pod/agent: spec.volumes[0].hostPath: hostPath volumes are not allowed (allowed prefixes: none)"},
+			stderrHas: []string{"templates/agent.yaml: Pod/agent: spec.volumes[0].hostPath: hostPath \"/var/run\" is not allowed (allowed prefixes: none); allow it with --allow-host-path /var/run"},
 		},
 		{
 			name: "no functionConfig", input: "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\n", args: []string{"krm"},

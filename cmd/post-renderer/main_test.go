@@ -123,7 +123,7 @@ func TestCommandLine(t *testing.T) {
 		{
 			name: "what cannot be made safe", args: []string{"--uid=20001", "--gid=20001"}, stdin: "harden/error-unsafe/input.yaml", wantCode: exitUnsafe,
 			stderrHas: []string{"post-renderer: 12 problem(s), nothing was written:",
-				"agent/templates/daemonset.yaml: DaemonSet/agent: spec.template.spec.volumes[0].hostPath: hostPath volumes are not allowed (allowed prefixes: none)"},
+				"agent/templates/daemonset.yaml: DaemonSet/agent: spec.template.spec.volumes[0].hostPath: hostPath \"/\" is not allowed (allowed prefixes: none); allow it with --allow-host-path /"},
 		},
 		{
 			name: "invalid YAML", args: []string{"--uid=20001", "--gid=20001"}, stdin: "harden/error-invalid-yaml/input.yaml", wantCode: exitUnsafe,

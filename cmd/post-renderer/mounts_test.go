@@ -35,7 +35,7 @@ spec:
 	}{
 		{"own hostPath", "{name: users, hostPath: {path: /users/oakley/work}}", "", 0},
 		{"nfs", "{name: home, nfs: {server: nfs.example.edu, path: /home/oakley}}", "", 0},
-		{"another user's hostPath", "{name: users, hostPath: {path: /users/jane.doe}}", `hostPath "/users/jane.doe" is not under an allowed prefix (allowed prefixes: /users/oakley/)`, exitUnsafe},
+		{"another user's hostPath", "{name: users, hostPath: {path: /users/jane.doe}}", `hostPath "/users/jane.doe" is not allowed (allowed prefixes: /users/oakley/); allow it with --allow-host-path /users/jane.doe`, exitUnsafe},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
