@@ -88,7 +88,11 @@ func (r *templateRun) refuseDowngrades(spec *yaml.Node, specPath field.Path) {
 		}
 	}
 	if len(rootByPod) > 0 {
-		msg := "runAsUser: 0 (root) applies to containers " + quoteAll(rootByPod) + fmt.Sprintf(", which hardening would run as uid %d", uid)
+		noun := "container "
+		if len(rootByPod) > 1 {
+			noun = "containers "
+		}
+		msg := "runAsUser: 0 (root) applies to " + noun + quoteAll(rootByPod) + fmt.Sprintf(", which hardening would run as uid %d", uid)
 		if len(rootByPodInit) == len(rootByPod) {
 			msg += remedy(true, rootByPodInit...)
 		} else {
