@@ -110,7 +110,7 @@ func TestCommandLine(t *testing.T) {
 		},
 		{
 			name: "an unknown field in the file", args: []string{"--config", badConfig}, stdin: "text:", wantCode: exitUsage,
-			stderrHas: []string{"bad.yaml:6: spec.exception: unknown field (accepted here: exceptions, identity, imagePullSecrets, labels, lifetime, podTemplatePaths, registryRewrites, verify)"},
+			stderrHas: []string{"bad.yaml:6: spec.exception: unknown field (accepted here: allowDowngrade, dropInitContainers, exceptions, identity, imagePullSecrets, labels, lifetime, podTemplatePaths, registryRewrites, verify)"},
 		},
 		{
 			name: "a bad flag", args: []string{"--uid=x"}, stdin: "text:", wantCode: exitUsage,
