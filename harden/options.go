@@ -53,6 +53,12 @@ type Options struct {
 	PodTemplatePaths []PodTemplatePath
 	// Exceptions are what a site allows although the restricted level forbids it.
 	Exceptions Exceptions
+	// AllowDowngrade rewrites containers that ask for privileged, root or added
+	// capabilities like any other; without it they are refused (see downgrade.go).
+	AllowDowngrade bool
+	// DropInitContainers are names of init containers removed from every pod template
+	// before anything else is checked.
+	DropInitContainers []string
 	// NoVerify skips the Pod Security Admission check of the hardened templates.
 	NoVerify bool
 }
@@ -160,6 +166,11 @@ func (o *Options) Validate() field.List {
 		}
 		if _, err := parseTemplatePath(t.Path); err != nil {
 			errs = append(errs, field.Errorf(p.Child("path").String(), "%v", err))
+		}
+	}
+	for i, n := range o.DropInitContainers {
+		if msgs := validation.IsDNS1123Label(n); len(msgs) > 0 {
+			errs = append(errs, field.Errorf(field.Path("dropInitContainers").Index(i).String(), "must be a container name (lowercase DNS label), got %q", n))
 		}
 	}
 	ex := field.Path("exceptions")

@@ -79,6 +79,8 @@ func (h *Hardener) template(t podTemplate, owner *yaml.Node, base field.Path) (b
 	if !isMap(spec) {
 		return false, field.List{field.Errorf(specPath.String(), "must be a mapping")}
 	}
+	r.dropInitContainers(spec)
+	r.refuseDowngrades(spec, specPath)
 	r.refuseHostNamespaces(spec, specPath)
 	r.volumes(spec, specPath)
 	r.podSecurityContext(spec, specPath)

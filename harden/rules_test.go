@@ -44,6 +44,7 @@ func TestRules(t *testing.T) {
 		},
 		{
 			name: "NET_BIND_SERVICE is the one capability kept",
+			opts: Options{Identity: id, AllowDowngrade: true},
 			in: "  containers:\n  - name: a\n    image: x\n    securityContext:\n      allowPrivilegeEscalation: false\n      privileged: false\n" +
 				"      capabilities:\n        add: [SYS_ADMIN, NET_BIND_SERVICE, NET_BIND_SERVICE]\n        drop: [ALL, NET_RAW]\n" + podSC,
 			want: "  containers:\n  - name: a\n    image: x\n    securityContext:\n      allowPrivilegeEscalation: false\n      privileged: false\n" +

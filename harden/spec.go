@@ -15,7 +15,9 @@ func FromSpec(spec v1alpha1.HardeningSpec, id Identity) Options {
 			HostPathPrefixes: spec.Exceptions.HostPathPrefixes,
 			VolumeTypes:      spec.Exceptions.VolumeTypes,
 		},
-		NoVerify: !spec.VerifyEnabled(),
+		AllowDowngrade:     spec.AllowDowngrade,
+		DropInitContainers: spec.DropInitContainers,
+		NoVerify:           !spec.VerifyEnabled(),
 	}
 	for _, r := range spec.RegistryRewrites {
 		o.RegistryRewrites = append(o.RegistryRewrites, RegistryRewrite{From: r.From, To: r.To})

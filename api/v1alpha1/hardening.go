@@ -37,6 +37,14 @@ type HardeningSpec struct {
 	PodTemplatePaths []PodTemplatePath `json:"podTemplatePaths,omitempty"`
 	// Exceptions are what the site allows although the restricted level forbids it.
 	Exceptions HardeningExceptions `json:"exceptions,omitempty"`
+	// AllowDowngrade (--allow-downgrade) accepts that containers asking for privileged:
+	// true, root (runAsUser 0) or added capabilities other than NET_BIND_SERVICE are
+	// rewritten to run unprivileged as the user. Without it such a container is refused,
+	// since the rewrite would break it at run time (a chown -R as root, a sysctl).
+	AllowDowngrade bool `json:"allowDowngrade,omitempty"`
+	// DropInitContainers (--drop-init-container) removes the init containers of these
+	// names from every pod template, e.g. a chart's volume-permissions container.
+	DropInitContainers []string `json:"dropInitContainers,omitempty"`
 	// Verify (--verify) checks every hardened pod with Pod Security Admission at level
 	// restricted. Default true.
 	Verify *bool `json:"verify,omitempty"`

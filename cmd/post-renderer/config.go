@@ -69,6 +69,7 @@ var flagOf = []struct{ prefix, flag string }{
 	{"podTemplatePaths", "--pod-template-path"},
 	{"exceptions.hostPathPrefixes", "--allow-host-path"},
 	{"exceptions.volumeTypes", "--allow-volume-type"},
+	{"dropInitContainers", "--drop-init-container"},
 	{"identity", "--uid/--gid/--site"},
 }
 

@@ -46,6 +46,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		groups                                int64List
 		labels                                keyValues
 		pullSecrets, hostPaths, volumeTypes   stringList
+		dropInits                             stringList
+		allowDowngrade                        bool
 		rewrites                              keyValues
 		templatePaths                         keyValues
 		verify                                = true
@@ -71,6 +73,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.Var(&templatePaths, "pod-template-path", "Kind[.group]=path of pod templates in a custom resource, e.g. TFJob.kubeflow.org=spec.tfReplicaSpecs.*.template; repeatable")
 	fs.Var(&hostPaths, "allow-host-path", "allow hostPath volumes under this directory, e.g. /users/; repeatable")
 	fs.Var(&volumeTypes, "allow-volume-type", "allow this volume type although restricted forbids it, e.g. nfs; repeatable")
+	fs.Var(&dropInits, "drop-init-container", "remove the init container of this name from every pod, e.g. volume-permissions; repeatable")
+	fs.BoolVar(&allowDowngrade, "allow-downgrade", false, "rewrite containers asking for privileged, root or added capabilities instead of refusing them")
 	fs.BoolVar(&verify, "verify", true, "check hardened pods with Pod Security Admission (restricted, latest)")
 	fs.BoolVar(&c.verbose, "v", false, "report counts on stderr")
 	if err := fs.Parse(args); err != nil {
@@ -127,6 +131,10 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	}
 	spec.Exceptions.HostPathPrefixes = append(spec.Exceptions.HostPathPrefixes, hostPaths...)
 	spec.Exceptions.VolumeTypes = append(spec.Exceptions.VolumeTypes, volumeTypes...)
+	spec.DropInitContainers = append(spec.DropInitContainers, dropInits...)
+	if set["allow-downgrade"] {
+		spec.AllowDowngrade = allowDowngrade
+	}
 	if set["verify"] {
 		spec.Verify = &verify
 	}

@@ -11,8 +11,10 @@ import (
 	"github.com/peruser-dev/peruser/internal/testenv"
 )
 
-// identityArgs are the post-renderer arguments the Helm tests pass.
-var identityArgs = []string{"--uid=20001", "--gid=20001", "--supplemental-groups=30001"}
+// identityArgs are the post-renderer arguments the Helm tests pass. hpc-suite's root,
+// privileged and capability-adding containers are there to show the rewrite, which
+// --allow-downgrade accepts (without it they are refused; see fixtures/harden/error-downgrade).
+var identityArgs = []string{"--uid=20001", "--gid=20001", "--supplemental-groups=30001", "--allow-downgrade"}
 
 // postRendererArgs spells arguments the way both Helms take them.
 func postRendererArgs(args ...string) []string {

@@ -58,6 +58,9 @@ func TestKRM(t *testing.T) {
   spec:
     containers: [{name: a, image: x}]
     volumes: [{name: h, hostPath: {path: /var/run}}]`
+	// The Deployment of resourceList with a root init container.
+	rootInit := strings.Replace(strings.Replace(resourceList, "%s\n", "", 1), "        containers:\n",
+		"        initContainers: [{name: volume-permissions, image: x, securityContext: {runAsUser: 0}}]\n        containers:\n", 1)
 	tests := []struct {
 		name      string
 		args      []string
@@ -79,6 +82,17 @@ func TestKRM(t *testing.T) {
 			name: "an item that cannot be made safe", input: strings.Replace(strings.Replace(resourceList, "%s", hostPathItem, 1), "%s", hardeningConfig, 1),
 			wantCode:  exitUnsafe,
 			stderrHas: []string{"templates/agent.yaml: Pod/agent: spec.volumes[0].hostPath: hostPath \"/var/run\" is not allowed (allowed prefixes: none); allow it with --allow-host-path /var/run"},
+		},
+		{
+			name: "a root init container is refused", input: strings.Replace(rootInit, "%s", hardeningConfig, 1),
+			wantCode:  exitUnsafe,
+			stderrHas: []string{`items[1]: Deployment/web: spec.template.spec.initContainers[0].securityContext.runAsUser: container "volume-permissions" runs as root (runAsUser: 0), which hardening would change to uid 20001; disable it in the chart's values, drop the init container with --drop-init-container volume-permissions (dropInitContainers)`},
+		},
+		{
+			// Exit 0 is the proof: kept, the root init container would be refused (above).
+			name:      "dropInitContainers in the functionConfig",
+			input:     strings.Replace(rootInit, "%s", hardeningConfig+"    dropInitContainers: [volume-permissions]\n", 1),
+			stdoutHas: []string{"name: web"},
 		},
 		{
 			name: "no functionConfig", input: "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\n", args: []string{"krm"},

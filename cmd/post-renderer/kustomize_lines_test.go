@@ -15,14 +15,14 @@ func TestKustomizeConfigErrorLine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Line 13 (after namespace: on line 12): a misspelt field.
+	// Line 14 (after allowDowngrade: on line 13): a misspelt field.
 	cfg := strings.TrimRight(string(b), "\n") + "\n  lifetme: 8h\n"
 	write(t, filepath.Join(dir, "hardening.yaml"), cfg, 0o644)
 	out, stderr, err := kustomizeBuild(t, dir)
 	if err == nil {
 		t.Fatalf("kustomize build succeeded:\n%s", out)
 	}
-	want := "hardening.yaml:13: spec.lifetme: unknown field"
+	want := "hardening.yaml:14: spec.lifetme: unknown field"
 	if !strings.Contains(stderr, want) {
 		t.Errorf("stderr lacks %q:\n%s", want, stderr)
 	}

@@ -38,6 +38,7 @@ spec:
   identity:
     site: site.yaml
     namespace: user-oakley
+  allowDowngrade: true # hpc-suite's root worker shows the rewrite
 `, 0o644)
 		write(t, filepath.Join(dir, "site.yaml"), `apiVersion: peruser.dev/v1alpha1
 kind: Site

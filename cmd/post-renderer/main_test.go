@@ -110,7 +110,7 @@ func TestCommandLine(t *testing.T) {
 		},
 		{
 			name: "an unknown field in the file", args: []string{"--config", badConfig}, stdin: "text:", wantCode: exitUsage,
-			stderrHas: []string{"bad.yaml:6: spec.exception: unknown field (accepted here: exceptions, identity, imagePullSecrets, labels, lifetime, podTemplatePaths, registryRewrites, verify)"},
+			stderrHas: []string{"bad.yaml:6: spec.exception: unknown field (accepted here: allowDowngrade, dropInitContainers, exceptions, identity, imagePullSecrets, labels, lifetime, podTemplatePaths, registryRewrites, verify)"},
 		},
 		{
 			name: "a bad flag", args: []string{"--uid=x"}, stdin: "text:", wantCode: exitUsage,
@@ -124,6 +124,37 @@ func TestCommandLine(t *testing.T) {
 			name: "what cannot be made safe", args: []string{"--uid=20001", "--gid=20001"}, stdin: "harden/error-unsafe/input.yaml", wantCode: exitUnsafe,
 			stderrHas: []string{"post-renderer: 12 problem(s), nothing was written:",
 				"agent/templates/daemonset.yaml: DaemonSet/agent: spec.template.spec.volumes[0].hostPath: hostPath \"/\" is not allowed (allowed prefixes: none); allow it with --allow-host-path /"},
+		},
+		// Containers that would break: refused by default; --drop-init-container and
+		// --allow-downgrade (alone or over a --config file) are the ways out.
+		{
+			name: "root and privileged containers are refused", args: []string{"--uid=20001", "--gid=20001"}, stdin: "harden/error-downgrade/input.yaml", wantCode: exitUnsafe,
+			stderrHas: strings.Split(strings.TrimSpace(string(readFixture(t, "harden/error-downgrade/errors.txt"))), "\n"),
+		},
+		{
+			name:  "--drop-init-container, repeated",
+			args:  []string{"--uid=20001", "--gid=20001", "--drop-init-container", "volume-permissions", "--drop-init-container=init-sysctl"},
+			stdin: "harden/drop-init-containers/input.yaml", wantStdout: "harden/drop-init-containers/expected.yaml",
+		},
+		{
+			name:  "dropInitContainers from the file",
+			args:  []string{"--config", fixture("harden", "drop-init-containers", "config.yaml")},
+			stdin: "harden/drop-init-containers/input.yaml", wantStdout: "harden/drop-init-containers/expected.yaml",
+		},
+		{
+			name:  "--allow-downgrade rewrites them",
+			args:  []string{"--uid=20001", "--gid=20001", "--allow-downgrade"},
+			stdin: "harden/error-downgrade/input.yaml", stdoutHas: []string{"privileged: false", "runAsUser: 20001", "add: [NET_BIND_SERVICE]"},
+		},
+		{
+			name:  "--allow-downgrade=false overrides the file",
+			args:  []string{"--config", fixture("harden", "helm3-hpc-suite", "config.yaml"), "--allow-downgrade=false"},
+			stdin: "harden/helm3-hpc-suite/input.yaml", wantCode: exitUnsafe,
+			stderrHas: []string{`container "fix-permissions" runs as root (runAsUser: 0)`},
+		},
+		{
+			name: "a name that is no container name", args: []string{"--uid=20001", "--gid=20001", "--drop-init-container", "Volume_Permissions"},
+			stdin: "text:", wantCode: exitUsage, stderrHas: []string{`--drop-init-container: must be a container name (lowercase DNS label), got "Volume_Permissions"`},
 		},
 		{
 			name: "invalid YAML", args: []string{"--uid=20001", "--gid=20001"}, stdin: "harden/error-invalid-yaml/input.yaml", wantCode: exitUnsafe,
