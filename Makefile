@@ -27,11 +27,13 @@ all: build
 
 build: $(BIN)/krm-fn $(BIN)/post-renderer
 
+# -buildvcs=auto overrides a GOFLAGS=-buildvcs=false in the environment, so that
+# `version` names the commit (internal/buildinfo).
 $(BIN)/krm-fn: FORCE
-	CGO_ENABLED=0 $(GO) build -o $@ ./cmd/krm-fn
+	CGO_ENABLED=0 $(GO) build -buildvcs=auto -o $@ ./cmd/krm-fn
 
 $(BIN)/post-renderer: FORCE
-	CGO_ENABLED=0 $(GO) build -o $@ ./cmd/post-renderer
+	CGO_ENABLED=0 $(GO) build -buildvcs=auto -o $@ ./cmd/post-renderer
 
 ## helm4-plugin: the Helm 4 post-renderer plugin, ready for `helm plugin install plugins/helm4/peruser`.
 helm4-plugin:
@@ -56,8 +58,10 @@ controlplane:
 	GO=$(GO) e2e/controlplane/build.sh $(CONTROLPLANE)
 
 ## demo: render the bundled example site through the real kustomize CLI.
-demo: build $(KUSTOMIZE)
-	$(KUSTOMIZE) build --enable-alpha-plugins --enable-exec .
+## Only YAML reaches stdout (`make demo > out.yaml`): the build and its echo go to stderr.
+demo:
+	@$(MAKE) --no-print-directory build $(KUSTOMIZE) >&2
+	@$(KUSTOMIZE) build --enable-alpha-plugins --enable-exec .
 
 vet:
 	$(GO) vet ./...

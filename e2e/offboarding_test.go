@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -40,7 +41,8 @@ func TestOffboardingRevokesAccessKeepsData(t *testing.T) {
 		t.Fatalf("before offboarding, %s may not create pods in %s (allowed=%t, err=%v)", subject.User, ns, ok, err)
 	}
 
-	after, err := renderSite(ctx, kustomize, siteWithout(t, s, leaving))
+	afterDir := siteWithout(t, s, leaving)
+	after, err := renderSite(ctx, kustomize, afterDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +60,7 @@ func TestOffboardingRevokesAccessKeepsData(t *testing.T) {
 	if err := applySite(ctx, c, after.Manifest); err != nil {
 		t.Fatal(err)
 	}
-	if err := pruneRBAC(ctx, c, after.Objects); err != nil {
+	if err := pruneRBAC(ctx, t, c, afterDir, after.Objects); err != nil {
 		t.Fatal(err)
 	}
 
@@ -119,12 +121,33 @@ func TestOffboardingRevokesAccessKeepsData(t *testing.T) {
 // pkg/cmd/apply/prune.go, pruneAll over visitedNamespaces). ApplySets would reach the old
 // namespace but prune every kind they applied, Namespaces included.
 //
-// The selector keeps to objects labelled as peruser's and as some user's, and spares users
-// still rendered.
-func pruneRBAC(ctx context.Context, c *harness.Cluster, rendered []*unstructured.Unstructured) error {
-	selector := labelManagedBy + "=" + managedBy + "," + labelUser
+// The selector is the README's: `krm-fn users --departed-selector site.yaml`. It keeps to
+// objects labelled as peruser's, as this site's and as some user's, and spares users still
+// rendered; it is checked here against the labels the render actually wrote.
+func pruneRBAC(ctx context.Context, t *testing.T, c *harness.Cluster, dir string, rendered []*unstructured.Unstructured) error {
+	bin := testenv.BuildBinary(t, "./cmd/krm-fn", t.TempDir())
+	cmd := exec.CommandContext(ctx, bin, "users", "--departed-selector", "site.yaml")
+	cmd.Dir = dir
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return fmt.Errorf("krm-fn users --departed-selector: %v: %s", err, stderr.String())
+	}
+	selector := strings.TrimSpace(string(out))
+	site := ""
+	for _, o := range rendered {
+		if v := o.GetLabels()["peruser.dev/site"]; v != "" {
+			site = v
+			break
+		}
+	}
+	want := labelManagedBy + "=" + managedBy + ",peruser.dev/site=" + site + "," + labelUser
 	if users := renderedUsers(rendered); len(users) > 0 {
-		selector += "," + labelUser + " notin (" + strings.Join(users, ",") + ")"
+		want += "," + labelUser + " notin (" + strings.Join(users, ",") + ")"
+	}
+	if selector != want {
+		return fmt.Errorf("krm-fn users --departed-selector printed %q, but the render's labels give %q", selector, want)
 	}
 	if _, err := c.RunKubectl(ctx, nil, "delete", rbacPruneKinds, "--all-namespaces", "-l", selector); err != nil {
 		return fmt.Errorf("pruning the RBAC of users no longer in the site: %w", err)

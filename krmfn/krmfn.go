@@ -12,63 +12,16 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
-	"github.com/peruser-dev/peruser/api/v1alpha1"
 	"github.com/peruser-dev/peruser/field"
 	"github.com/peruser-dev/peruser/internal/crash"
 	"github.com/peruser-dev/peruser/render"
 	"github.com/peruser-dev/peruser/spec"
 )
-
-const usage = `krm-fn renders per-user Kubernetes namespaces and their objects from a peruser Site.
-
-Usage:
-  krm-fn                    run as a KRM function: ResourceList on stdin, objects on stdout
-                            (kustomize build --enable-alpha-plugins --enable-exec)
-  krm-fn render SITE.yaml   print the rendered objects as a YAML stream
-  krm-fn render --live SITE.yaml
-                            the same, querying spec.directory even when its snapshot
-                            file exists (also PERUSER_DIRECTORY_LIVE=1)
-  krm-fn render --part site|N SITE.yaml
-                            one part of a sharded site (spec.sharding): the site-wide
-                            objects or shard N's users; the whole site is still checked.
-                            A SiteShard file (peruser-shard.yaml) names its own part
-  krm-fn render --out-dir DIR SITE.yaml
-                            every part of a sharded site as DIR/<part>/objects.yaml
-  krm-fn shards [flags] SITE.yaml DIR
-                            write the shard layout of a sharded site: a kustomization per
-                            part, an Argo CD ApplicationSet, Flux Kustomizations
-                            (krm-fn shards --help lists the flags)
-  krm-fn argocd-plugin generate
-                            the Argo CD Config Management Plugin's generate command
-  krm-fn snapshot [--write] [--allow-removals] SITE.yaml
-                            print the users spec.directory resolves to, as a
-                            DirectorySnapshot for spec.directory.snapshot (--write:
-                            replace that file atomically); refuses to drop more users
-                            than spec.directory.maxRemovals (default 10%) from the
-                            current snapshot unless --allow-removals; summary on stderr
-  krm-fn diff OLD NEW       what changes for users between two Sites or snapshots
-                            (exit 0: nothing; 4: changes)
-  krm-fn values CHART SITE.yaml
-                            print Helm values matching the site for CHART: job-pod-reaper
-                            or k8-namespace-reaper (OSC's charts)
-  krm-fn ood-cluster [--strict] SITE.yaml
-                            print Open OnDemand's clusters.d file for its Kubernetes
-                            adapter; warns (--strict: fails) for users OOD cannot address
-  krm-fn install DIR        copy this executable into DIR (for an Argo CD init container)
-  krm-fn version            print the version and the API version it reads
-  krm-fn help               print this help
-
-Relative file paths in the Site are read from the working directory (kustomize sets
-it to the kustomization's directory). On any error krm-fn prints one line per problem
-on stderr, exits 1 and prints nothing on stdout (2: a usage error; 3: an internal
-error, a bug to report).
-`
 
 // Run runs krm-fn with args (without the program name) and returns its exit code. A
 // panic (a bug) becomes one "internal error" line and exit code 3, never a stack trace.
@@ -81,7 +34,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	err := dispatch(ctx, args, stdin, &out, stderr, env)
 	var u usageError
 	if errors.As(err, &u) {
-		fmt.Fprintf(stderr, "krm-fn: %s\n\n%s", u.msg, usage)
+		fmt.Fprintf(stderr, "krm-fn: %s\n", u.msg) // one line: the usage is --help's
 		return 2
 	}
 	if errors.As(err, new(errChanged)) {
@@ -105,48 +58,6 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
-
-func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env render.Env) error {
-	if len(args) == 0 {
-		return runFunction(ctx, stdin, stdout, stderr, env)
-	}
-	switch args[0] {
-	case "render":
-		ra, err := parseRenderArgs(args[1:])
-		if err != nil {
-			return err
-		}
-		env.Live = env.Live || ra.live
-		if ra.outDir != "" {
-			return runSplit(ctx, ra.path, ra.outDir, env, stderr) // shards.go
-		}
-		return runRender(ctx, ra, stdout, env)
-	case "shards":
-		return runShards(ctx, args[1:], stdout, stderr, env) // layout.go
-	case "argocd-plugin":
-		return runArgoCDPlugin(ctx, args[1:], stdout, env) // shards.go
-	case "snapshot":
-		return runSnapshot(ctx, args[1:], stdout, stderr, env) // snapshot.go
-	case "diff":
-		return runDiff(ctx, args[1:], stdout, env) // diff.go
-	case "install":
-		if len(args) != 2 {
-			return usageError{"install takes exactly one argument: the directory to copy krm-fn into"}
-		}
-		return runInstall(args[1], stdout)
-	case "values":
-		return runValues(args[1:], stdout) // features.go
-	case "ood-cluster":
-		return runOODCluster(ctx, args[1:], stdout, stderr, env) // features.go
-	case "version", "--version":
-		_, err := fmt.Fprintf(stdout, "krm-fn %s (%s)\n", version(), v1alpha1.APIVersion)
-		return err
-	case "help", "-h", "--help":
-		_, err := io.WriteString(stdout, usage)
-		return err
-	}
-	return usageError{fmt.Sprintf("unknown command %q", args[0])}
-}
 
 // renderArgs are the arguments of `render`.
 type renderArgs struct {
@@ -176,16 +87,16 @@ func parseRenderArgs(args []string) (renderArgs, error) {
 			} else {
 				ra.outDir = value
 			}
-		case len(a) > 1 && a[0] == '-':
+		case len(a) > 1 && a[0] == '-': // "-" alone is stdin
 			return ra, usageError{fmt.Sprintf("render: unknown flag %s (accepted: --live, --part, --out-dir)", a)}
 		case ra.path != "":
-			return ra, usageError{"render takes exactly one site file"}
+			return ra, usageError{fmt.Sprintf("render takes one SITE.yaml, got a second: %s", a)}
 		default:
 			ra.path = a
 		}
 	}
 	if ra.path == "" {
-		return ra, usageError{"render takes exactly one argument: the site file"}
+		return ra, usageError{"render: SITE.yaml is required (a file, or - for stdin)"}
 	}
 	if ra.part != "" && ra.outDir != "" {
 		return ra, usageError{"render: --part and --out-dir exclude each other (--out-dir writes every part)"}
@@ -193,8 +104,8 @@ func parseRenderArgs(args []string) (renderArgs, error) {
 	return ra, nil
 }
 
-func runRender(ctx context.Context, ra renderArgs, stdout io.Writer, env render.Env) error {
-	t, err := loadTarget(ra.path, ra.part, env) // shards.go
+func runRender(ctx context.Context, ra renderArgs, stdin io.Reader, stdout io.Writer, env render.Env) error {
+	t, err := loadTarget(ra.path, ra.part, stdin, env) // shards.go
 	if err != nil {
 		return err
 	}
@@ -260,15 +171,6 @@ func reportError(w io.Writer, err error) {
 	for _, line := range strings.Split(strings.TrimRight(err.Error(), "\n"), "\n") {
 		fmt.Fprintf(w, "krm-fn: error: %s\n", line)
 	}
-}
-
-// version is the module version the binary was built from (`go install …@v0.1.0`), or
-// "devel" for a build from a checkout.
-func version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "devel"
 }
 
 // Main is the process entry point.

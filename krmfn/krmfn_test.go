@@ -206,7 +206,7 @@ func TestUsage(t *testing.T) {
 		contains string
 	}{
 		{"unknown command", []string{"frobnicate"}, 2, `unknown command "frobnicate"`},
-		{"render without file", []string{"render"}, 2, "render takes exactly one argument"},
+		{"render without file", []string{"render"}, 2, "render: SITE.yaml is required"},
 		{"missing site file", []string{"render", "/nonexistent/site.yaml"}, 1, "reading site: open /nonexistent/site.yaml"},
 	}
 	for _, tt := range tests {

@@ -31,10 +31,10 @@ type target struct {
 // loadTarget reads path, a Site or a SiteShard. A SiteShard names its Site and its part
 // (partFlag must then be empty) and the Site's relative paths resolve in the Site's
 // folder; a Site renders partFlag, "" meaning all of it.
-func loadTarget(path, partFlag string, env render.Env) (*target, error) {
-	data, err := os.ReadFile(path)
+func loadTarget(path, partFlag string, stdin io.Reader, env render.Env) (*target, error) {
+	data, path, err := readSiteFile(path, stdin)
 	if err != nil {
-		return nil, fmt.Errorf("reading site: %w", err)
+		return nil, err
 	}
 	kind, node, err := spec.Kind(data, path)
 	if err != nil {
@@ -146,6 +146,29 @@ func replaceDir(dir string, files map[string][]byte) error {
 	return os.RemoveAll(old)
 }
 
+// stdinName is what messages call a file read from stdin (`-`).
+const stdinName = "stdin"
+
+// readSiteFile reads the Site (or SiteShard) at path, or stdin for "-"; it returns the
+// name messages give the file.
+func readSiteFile(path string, stdin io.Reader) ([]byte, string, error) {
+	if path == "-" {
+		if stdin == nil {
+			return nil, stdinName, errors.New("- (stdin) is not available here")
+		}
+		data, err := io.ReadAll(stdin)
+		if err != nil {
+			return nil, stdinName, fmt.Errorf("reading the site from stdin: %w", err)
+		}
+		return data, stdinName, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, path, fmt.Errorf("reading site: %w", err)
+	}
+	return data, path, nil
+}
+
 // processShardConfig is the KRM function for a SiteShard functionConfig: the objects
 // of the part it names, the whole site checked first. dir is the working directory
 // (kustomize's and kpt's: the folder of the shard config).
@@ -237,7 +260,7 @@ func runArgoCDPlugin(ctx context.Context, args []string, stdout io.Writer, env r
 			config = ShardConfigFile
 		}
 	}
-	t, err := loadTarget(filepath.Join(env.Dir, config), params[cmpParamPart], env)
+	t, err := loadTarget(filepath.Join(env.Dir, config), params[cmpParamPart], nil, env)
 	var u usageError
 	if errors.As(err, &u) {
 		return errors.New(u.msg) // a parameter mistake, not a command-line one: no usage text

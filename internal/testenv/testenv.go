@@ -80,11 +80,13 @@ func RepoRoot() string {
 }
 
 // BuildBinary compiles the main package at pkg (e.g. "./cmd/krm-fn") into dir and
-// returns its path, so tests exercise the real executable.
+// returns its path, so tests exercise the real executable. It is stamped with the
+// checkout's VCS revision as `make build` stamps it (-buildvcs=auto overrides a
+// GOFLAGS=-buildvcs=false in the environment).
 func BuildBinary(t testing.TB, pkg, dir string) string {
 	t.Helper()
 	out := filepath.Join(dir, filepath.Base(pkg))
-	cmd := exec.Command("go", "build", "-o", out, pkg)
+	cmd := exec.Command("go", "build", "-buildvcs=auto", "-o", out, pkg)
 	cmd.Dir = RepoRoot()
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {
