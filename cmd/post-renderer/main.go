@@ -7,6 +7,9 @@
 //   - kustomize / Argo CD: run without arguments (or as "post-renderer krm") it is a KRM
 //     transformer whose functionConfig is a peruser.dev/v1alpha1 Hardening.
 //
+// "post-renderer --help" (and "post-renderer krm --help") print the usage on stdout;
+// "post-renderer version" prints the build's version line (package buildinfo).
+//
 // See docs/post-renderer.md.
 package main
 
