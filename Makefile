@@ -21,7 +21,7 @@ CONTROLPLANE := $(BIN)/controlplane
 export KUSTOMIZE HELM3 HELM4
 TEST_ENV := PERUSER_REQUIRE_TOOLS=1
 
-.PHONY: all build demo test vet unit tools controlplane e2e e2e-cluster bench bench-shards bench-post-renderer fuzz fuzz-ci helm4-plugin clean
+.PHONY: all build demo test vet unit tools controlplane e2e e2e-cluster bench bench-shards bench-post-renderer fuzz fuzz-ci helm4-plugin helm4-plugin-dist clean
 
 all: build
 
@@ -36,8 +36,14 @@ $(BIN)/post-renderer: FORCE
 	CGO_ENABLED=0 $(GO) build -buildvcs=auto -o $@ ./cmd/post-renderer
 
 ## helm4-plugin: the Helm 4 post-renderer plugin, ready for `helm plugin install plugins/helm4/peruser`.
+## It builds bin/<os>-<arch>/post-renderer for this machine, the path platformCommand selects.
 helm4-plugin:
-	CGO_ENABLED=0 $(GO) build -o plugins/helm4/peruser/bin/post-renderer ./cmd/post-renderer
+	CGO_ENABLED=0 $(GO) build -o plugins/helm4/peruser/bin/$$($(GO) env GOOS)-$$($(GO) env GOARCH)/post-renderer ./cmd/post-renderer
+
+## helm4-plugin-dist: dist/peruser-VERSION.tgz, the release archive of the Helm 4 plugin for
+## linux/darwin × amd64/arm64 (deterministic; `helm plugin install FILE.tgz --verify=false`).
+helm4-plugin-dist:
+	GO=$(GO) plugins/helm4/dist.sh dist linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
 
 FORCE:
 

@@ -123,6 +123,10 @@ func (id HardeningIdentity) Validate(p field.Path) field.List {
 		errs = append(errs, field.Errorf(p.Child("user").String(), "site needs user or namespace to pick the user"))
 	case id.Site != "" && id.User != "" && id.Namespace != "":
 		errs = append(errs, field.Errorf(p.Child("namespace").String(), "give user or namespace, not both"))
+	case id.Site == "" && explicit && id.UID == nil:
+		errs = append(errs, field.Errorf(p.Child("uid").String(), "required (with gid or supplementalGroups)"))
+	case id.Site == "" && explicit && id.GID == nil:
+		errs = append(errs, field.Errorf(p.Child("gid").String(), "required (with uid)"))
 	case id.Site == "" && !explicit:
 		errs = append(errs, field.Errorf(p.String(), "give uid and gid (never 0, which is root), or site with user or namespace"))
 	}

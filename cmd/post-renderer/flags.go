@@ -13,7 +13,10 @@ import (
 	"github.com/peruser-dev/peruser/api/v1alpha1"
 )
 
-var errHelp = errors.New("help requested")
+var (
+	errHelp    = errors.New("help requested")
+	errVersion = errors.New("version requested")
+)
 
 // config is the command line: a Hardening spec built from --config (if any) with the
 // flags laid over it.
@@ -24,8 +27,11 @@ type config struct {
 	verbose bool
 }
 
-const usage = `Usage: post-renderer [flags] < manifests.yaml > hardened.yaml
+const usage = `Usage: post-renderer [flags] [-] < manifests.yaml > hardened.yaml
        post-renderer krm            (KRM transformer; also when run without arguments)
+       post-renderer version        (also --version)
+
+The manifests are always read from stdin ("-" may name it explicitly).
 
 Hardens every pod template in a YAML stream to run as one user and pass the Pod
 Security Standards "restricted" level. See docs/post-renderer.md.
@@ -38,7 +44,10 @@ Identity (one of):
 Flags:
 `
 
-func parseFlags(args []string, stderr io.Writer) (*config, error) {
+// parseFlags parses the command line; -h/--help prints the usage to help (stdout: it
+// was asked for) and returns errHelp. Errors are returned as one line each, with the
+// flag spelt "--name", and nothing more is printed.
+func parseFlags(args []string, help io.Writer) (*config, error) {
 	c := &config{}
 	var (
 		spec                                  v1alpha1.HardeningSpec
@@ -54,11 +63,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		site, user, namespace, lifetime, file string
 	)
 	fs := flag.NewFlagSet("post-renderer", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, usage)
-		fs.PrintDefaults()
-	}
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	fs.Int64Var(&uid, "uid", 0, "user ID every pod runs as (never 0)")
 	fs.Int64Var(&gid, "gid", 0, "group ID every pod runs as, also fsGroup (never 0)")
 	fs.Var(&groups, "supplemental-groups", "comma-separated supplemental GIDs (≥ 1000); repeatable")
@@ -77,14 +83,26 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.BoolVar(&allowDowngrade, "allow-downgrade", false, "rewrite containers asking for privileged, root or added capabilities instead of refusing them")
 	fs.BoolVar(&verify, "verify", true, "check hardened pods with Pod Security Admission (restricted, latest)")
 	fs.BoolVar(&c.verbose, "v", false, "report counts on stderr")
+	showVersion := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(help, usage)
+			printFlags(help, fs)
 			return nil, errHelp
 		}
-		return nil, err
+		return nil, errors.New(dashDash(err.Error()))
 	}
-	if fs.NArg() > 0 {
+	if *showVersion {
+		return nil, errVersion
+	}
+	if rest := fs.Args(); len(rest) > 1 || len(rest) == 1 && rest[0] != "-" {
 		return nil, fmt.Errorf("unexpected argument %q (the manifests are read from stdin)", fs.Arg(0))
+	}
+	// stdin carries the manifests, so it cannot also be the Hardening or the Site.
+	for name, v := range map[string]string{"--config": file, "--site": site} {
+		if v == "-" {
+			return nil, fmt.Errorf("%s -: stdin carries the manifests; give %s a file", name, name)
+		}
 	}
 	if file != "" {
 		h, err := specfile.LoadHardening(file)
@@ -140,6 +158,44 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	}
 	c.spec = spec
 	return c, nil
+}
+
+// printFlags prints fs's flags the way the docs write them, with "--" (flag's own
+// PrintDefaults uses a single dash), one flag and its help per two lines.
+func printFlags(w io.Writer, fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		arg, help := flag.UnquoteUsage(f)
+		switch f.Value.(type) {
+		case *int64List:
+			arg = "N,..."
+		case *stringList:
+			arg = "STRING"
+		case *keyValues:
+			arg = "KEY=VALUE"
+		}
+		line := "  --" + f.Name
+		if arg != "" {
+			line += " " + arg
+		}
+		if d := f.DefValue; d != "" && d != "0" && d != "false" && d != "[]" {
+			help += fmt.Sprintf(" (default %s)", d)
+		}
+		fmt.Fprintf(w, "%s\n    \t%s\n", line, help)
+	})
+}
+
+// dashDash spells flag names in package flag's errors ("flag -uid", "not defined: -x")
+// as the usage and the docs do, with "--".
+func dashDash(msg string) string {
+	for _, prefix := range []string{"for flag -", "not defined: -", "needs an argument: -"} {
+		if i := strings.Index(msg, prefix); i >= 0 {
+			at := i + len(prefix)
+			if !strings.HasPrefix(msg[at:], "-") {
+				msg = msg[:at] + "-" + msg[at:]
+			}
+		}
+	}
+	return msg
 }
 
 // int64List is a repeatable comma-separated list of integers.

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -49,7 +50,9 @@ func helm4Run(t *testing.T) helmRun {
 	helm, bin := testenv.Helm4(t), postRendererBinary(t)
 	env := helmEnv(t)
 	dir := filepath.Join(t.TempDir(), "peruser")
-	if err := os.MkdirAll(filepath.Join(dir, "bin"), 0o755); err != nil {
+	// The path platformCommand selects for this platform, as `make helm4-plugin` builds it.
+	exePath := filepath.Join(dir, "bin", runtime.GOOS+"-"+runtime.GOARCH, "post-renderer")
+	if err := os.MkdirAll(filepath.Dir(exePath), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	manifest, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "plugins", "helm4", "peruser", "plugin.yaml"))
@@ -63,7 +66,7 @@ func helm4Run(t *testing.T) helmRun {
 	if err := os.WriteFile(filepath.Join(dir, "plugin.yaml"), manifest, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "bin", "post-renderer"), exe, 0o755); err != nil {
+	if err := os.WriteFile(exePath, exe, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	stdout, stderr, err := runCmd(t, env, "", helm, "plugin", "install", dir)

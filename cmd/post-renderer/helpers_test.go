@@ -55,7 +55,11 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// chartDir is a fixture chart by name, or the chart at an absolute path (a test's own).
 func chartDir(name string) string {
+	if filepath.IsAbs(name) {
+		return name
+	}
 	return filepath.Join(testenv.RepoRoot(), "fixtures", "charts", name)
 }
 

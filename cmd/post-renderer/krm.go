@@ -20,6 +20,14 @@ import (
 	"github.com/peruser-dev/peruser/internal/fnconfig"
 )
 
+const krmUsage = `Usage: post-renderer krm < resource-list.yaml > resource-list.yaml
+
+The KRM transformer (kustomize exec function, also what post-renderer does when run
+without arguments on a ResourceList): hardens every item of the ResourceList on stdin.
+Its configuration is the ResourceList's functionConfig, a peruser.dev/v1alpha1
+Hardening; it takes no flags. See docs/post-renderer.md.
+`
+
 // runKRM is the KRM transformer: a ResourceList on stdin whose functionConfig is a
 // Hardening; every item is hardened in place. This is how Argo CD users get the
 // post-renderer's effect: kustomize inflates the chart with helmCharts: and runs this
@@ -27,8 +35,16 @@ import (
 // of error severity does not fail the build, so problems are returned as an error,
 // which makes the process exit non-zero with the message on stderr.
 func runKRM(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 1 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+		fmt.Fprint(stdout, krmUsage)
+		return 0
+	}
 	if len(args) > 0 {
 		fmt.Fprintf(stderr, "post-renderer krm: takes no arguments (the configuration is the ResourceList's functionConfig), got %q\n", args)
+		return exitUsage
+	}
+	if stdinIsTerminal(stdin) {
+		fmt.Fprintln(stderr, "post-renderer krm: reads a ResourceList from stdin, which is a terminal: run it from kustomize (transformers:), or see post-renderer krm --help")
 		return exitUsage
 	}
 	p := framework.ResourceListProcessorFunc(func(rl *framework.ResourceList) error {

@@ -7,6 +7,9 @@
 //   - kustomize / Argo CD: run without arguments (or as "post-renderer krm") it is a KRM
 //     transformer whose functionConfig is a peruser.dev/v1alpha1 Hardening.
 //
+// "post-renderer --help" (and "post-renderer krm --help") print the usage on stdout;
+// "post-renderer version" prints the build's version line (package buildinfo).
+//
 // See docs/post-renderer.md.
 package main
 
@@ -19,6 +22,7 @@ import (
 	"os"
 
 	"github.com/peruser-dev/peruser/harden"
+	"github.com/peruser-dev/peruser/internal/buildinfo"
 	"github.com/peruser-dev/peruser/internal/crash"
 )
 
@@ -43,16 +47,42 @@ func main() {
 	os.Exit(code)
 }
 
+// stdinIsTerminal reports whether stdin is a terminal, so that a command waiting for
+// manifests that will never come says so instead; a variable so tests can pretend.
+var stdinIsTerminal = func(stdin io.Reader) bool {
+	f, ok := stdin.(*os.File)
+	return ok && buildinfo.IsTerminal(f)
+}
+
+// terminalHint is the one line a bare command on a terminal prints instead of waiting.
+const terminalHint = "post-renderer: reads manifests from stdin, which is a terminal: pipe them in (helm template … | post-renderer --uid N --gid N), or see post-renderer --help"
+
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "version" {
+		if len(args) > 1 {
+			fmt.Fprintf(stderr, "post-renderer version: takes no arguments, got %q\n", args[1:])
+			return exitUsage
+		}
+		fmt.Fprintln(stdout, buildinfo.Read().Line("post-renderer"))
+		return 0
+	}
 	if len(args) > 0 && args[0] == "krm" {
 		return runKRM(ctx, args[1:], stdin, stdout, stderr)
 	}
-	cfg, err := parseFlags(args, stderr)
+	cfg, err := parseFlags(args, stdout)
 	if errors.Is(err, errHelp) {
+		return 0
+	}
+	if errors.Is(err, errVersion) {
+		fmt.Fprintln(stdout, buildinfo.Read().Line("post-renderer"))
 		return 0
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "post-renderer: %v\n", err)
+		return exitUsage
+	}
+	if stdinIsTerminal(stdin) {
+		fmt.Fprintln(stderr, terminalHint)
 		return exitUsage
 	}
 	in, err := io.ReadAll(stdin)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -40,6 +41,8 @@ func TestCommandLine(t *testing.T) {
 		wantStdout string   // a file under fixtures/ the output must equal
 		stdoutHas  []string // substrings of stdout
 		stderrHas  []string // substrings of stderr
+		oneLine    bool     // stderr is exactly one line
+		terminal   bool     // stdin pretends to be a terminal
 	}{
 		{
 			name:  "identity flags give the library's golden output",
@@ -114,7 +117,7 @@ func TestCommandLine(t *testing.T) {
 		},
 		{
 			name: "a bad flag", args: []string{"--uid=x"}, stdin: "text:", wantCode: exitUsage,
-			stderrHas: []string{`invalid value "x" for flag -uid`},
+			stderrHas: []string{`invalid value "x" for flag --uid`},
 		},
 		{
 			name: "a stray argument", args: []string{"--uid=1000", "--gid=1000", "chart.yaml"}, stdin: "text:", wantCode: exitUsage,
@@ -165,7 +168,68 @@ func TestCommandLine(t *testing.T) {
 			stdoutHas: []string{"# peruser post-renderer: no documents\n"},
 		},
 		{
-			name: "help", args: []string{"-h"}, stdin: "text:", stderrHas: []string{"Usage: post-renderer", "-allow-host-path"},
+			name: "help", args: []string{"-h"}, stdin: "text:", stdoutHas: []string{"Usage: post-renderer", "\n  --allow-host-path STRING\n", "\n  --uid int\n", "\n  --verify\n", "(default true)", "\n  --supplemental-groups N,...\n"},
+		},
+		{
+			name: "--help", args: []string{"--help"}, stdin: "text:", stdoutHas: []string{"Usage: post-renderer"},
+		},
+		{
+			name: "help after other flags", args: []string{"--uid=20001", "--help"}, stdin: "text:", stdoutHas: []string{"Usage: post-renderer"},
+		},
+		{
+			name: "krm help", args: []string{"krm", "--help"}, stdin: "text:", stdoutHas: []string{"Usage: post-renderer krm"},
+		},
+		{
+			name: "krm -h", args: []string{"krm", "-h"}, stdin: "text:", stdoutHas: []string{"Usage: post-renderer krm"},
+		},
+		{
+			name: "version", args: []string{"version"}, stdin: "text:", stdoutHas: []string{"post-renderer "},
+		},
+		{
+			name: "--version", args: []string{"--version"}, stdin: "text:", stdoutHas: []string{"post-renderer "},
+		},
+		{
+			name: "version takes no arguments", args: []string{"version", "x"}, stdin: "text:", wantCode: exitUsage,
+			stderrHas: []string{`post-renderer version: takes no arguments, got ["x"]`},
+		},
+		{
+			name: "- names stdin", args: []string{"--uid=20001", "--gid=20001", "--supplemental-groups=30001,20001", "-"},
+			stdin: "harden/helm3-webapp/input.yaml", wantStdout: "harden/helm3-webapp/expected.yaml",
+		},
+		{
+			name: "--config - is refused (stdin has the manifests)", args: []string{"--config", "-"}, stdin: "text:", wantCode: exitUsage,
+			stderrHas: []string{"post-renderer: --config -: stdin carries the manifests; give --config a file"},
+		},
+		{
+			name: "--uid without --gid", args: []string{"--uid", "20001"}, stdin: "text:", wantCode: exitUsage,
+			stderrHas: []string{"post-renderer: --gid: required (with uid)\n"},
+		},
+		{
+			name: "--gid without --uid", args: []string{"--gid", "20001"}, stdin: "text:", wantCode: exitUsage,
+			stderrHas: []string{"post-renderer: --uid: required (with gid or supplementalGroups)\n"},
+		},
+		{
+			name: "an unknown flag is one line with --", args: []string{"--nope"}, stdin: "text:", wantCode: exitUsage,
+			stderrHas: []string{"post-renderer: flag provided but not defined: --nope\n"}, oneLine: true,
+		},
+		{
+			name: "a flag without its value", args: []string{"--uid"}, stdin: "text:", wantCode: exitUsage,
+			stderrHas: []string{"post-renderer: flag needs an argument: --uid\n"}, oneLine: true,
+		},
+		{
+			name: "no arguments on a terminal", terminal: true, stdin: "text:", wantCode: exitUsage,
+			stderrHas: []string{terminalHint + "\n"}, oneLine: true,
+		},
+		{
+			name: "flags but stdin a terminal", args: []string{"--uid=20001", "--gid=20001"}, terminal: true, stdin: "text:", wantCode: exitUsage,
+			stderrHas: []string{terminalHint + "\n"}, oneLine: true,
+		},
+		{
+			name: "krm on a terminal", args: []string{"krm"}, terminal: true, stdin: "text:", wantCode: exitUsage,
+			stderrHas: []string{"post-renderer krm: reads a ResourceList from stdin, which is a terminal"}, oneLine: true,
+		},
+		{
+			name: "help on a terminal still helps", args: []string{"-h"}, terminal: true, stdin: "text:", stdoutHas: []string{"Usage: post-renderer"},
 		},
 	}
 	for _, tt := range tests {
@@ -176,8 +240,14 @@ func TestCommandLine(t *testing.T) {
 			} else {
 				in = readFixture(t, tt.stdin)
 			}
+			isTerm := stdinIsTerminal
+			stdinIsTerminal = func(io.Reader) bool { return tt.terminal }
+			defer func() { stdinIsTerminal = isTerm }()
 			var stdout, stderr bytes.Buffer
 			code := run(context.Background(), tt.args, bytes.NewReader(in), &stdout, &stderr)
+			if tt.oneLine && strings.Count(stderr.String(), "\n") != 1 {
+				t.Errorf("stderr is not one line:\n%s", stderr.String())
+			}
 			if code != tt.wantCode {
 				t.Fatalf("exit code %d, want %d\nstderr:\n%s", code, tt.wantCode, stderr.String())
 			}
