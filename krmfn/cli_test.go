@@ -116,6 +116,27 @@ func TestSiteFromStdin(t *testing.T) {
 	fromStdin, stderr, code := run(t, nil, cliSite, "render", "-")
 	require.Equal(t, 0, code, stderr)
 	assert.Equal(t, fromFile, fromStdin)
+	// Every command that takes a Site file takes - too.
+	for _, args := range [][]string{{"users", "-"}, {"users", "--output", "json", "-"}} {
+		fromFile, _, code := runCLI(t, nil, append(args[:len(args)-1:len(args)-1], "site.yaml")...)
+		require.Equal(t, 0, code, "%v", args)
+		fromStdin, stderr, code := run(t, nil, cliSite, args...)
+		require.Equal(t, 0, code, "%v: %s", args, stderr)
+		assert.Equal(t, fromFile, fromStdin, "%v", args)
+	}
+	other := strings.Replace(cliSite, "    - {name: oakley, uid: 20001, gid: 20001}\n", "", 1)
+	out, stderr, code := run(t, nil, other, "diff", "site.yaml", "-")
+	assert.Equal(t, 4, code, stderr)
+	assert.Contains(t, out, "oakley")
+	_, stderr, code = run(t, nil, cliSite, "diff", "-", "-")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "only one of OLD and NEW can be -")
+	_, stderr, code = run(t, nil, cliSite, "values", "job-pod-reaper", "-")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "krm-fn: error: stdin: spec.reapers.jobPodReaper.enabled is false")
+	_, stderr, code = run(t, nil, cliSite, "ood-cluster", "-")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "krm-fn: error: stdin: spec.openOnDemand is not set")
 	// Errors name stdin and the line.
 	_, stderr, code = run(t, nil, strings.Replace(cliSite, "uid: 20002", "uid: 0", 1), "render", "-")
 	assert.Equal(t, 1, code)

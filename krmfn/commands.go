@@ -81,16 +81,17 @@ func commands() []command {
 		}, run: func(c call, args []string) error { return runSnapshot(c.ctx, args, c.stdout, c.stderr, c.env) }}, // snapshot.go
 		{name: "diff", forms: []form{
 			{"diff OLD NEW", []string{"what changes for users between two Sites or snapshots",
-				"(exit 0: nothing; 4: changes)"}},
-		}, run: func(c call, args []string) error { return runDiff(c.ctx, args, c.stdout, c.env) }}, // diff.go
+				"(exit 0: nothing; 4: changes; one of them may be -)"}},
+		}, run: func(c call, args []string) error { return runDiff(c.ctx, args, c.stdin, c.stdout, c.env) }}, // diff.go
 		{name: "values", forms: []form{
 			{"values CHART SITE.yaml", []string{"print Helm values matching the site for CHART: job-pod-reaper",
-				"or k8-namespace-reaper (OSC's charts)"}},
-		}, run: func(c call, args []string) error { return runValues(args, c.stdout) }}, // features.go
+				"or k8-namespace-reaper (OSC's charts); SITE.yaml may be -"}},
+		}, run: func(c call, args []string) error { return runValues(args, c.stdin, c.stdout) }}, // features.go
 		{name: "ood-cluster", forms: []form{
 			{"ood-cluster [--strict] SITE.yaml", []string{"print Open OnDemand's clusters.d file for its Kubernetes",
-				"adapter; warns (--strict: fails) for users OOD cannot address"}},
-		}, run: func(c call, args []string) error { return runOODCluster(c.ctx, args, c.stdout, c.stderr, c.env) }}, // features.go
+				"adapter; warns (--strict: fails) for users OOD cannot address",
+				"(SITE.yaml may be -)"}},
+		}, run: func(c call, args []string) error { return runOODCluster(c.ctx, args, c.stdin, c.stdout, c.stderr, c.env) }}, // features.go
 		{name: "install", forms: []form{
 			{"install DIR", []string{"copy this executable into DIR (for an Argo CD init container)"}},
 		}, run: func(c call, args []string) error {

@@ -2,9 +2,7 @@ package krmfn
 
 import (
 	"context"
-	"fmt"
 	"io"
-	"os"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
@@ -28,15 +26,18 @@ func (errChanged) Error() string { return "users changed" }
 // two directory snapshots (or one of each), as a summary for a pull-request comment.
 // A Site is resolved as a render would resolve it (its snapshot file or directory,
 // relative paths read from the working directory). Exit 0: no change; 4: changes.
-func runDiff(ctx context.Context, args []string, stdout io.Writer, env render.Env) error {
+func runDiff(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer, env render.Env) error {
 	if len(args) != 2 {
 		return usageError{"diff takes exactly two arguments: the old and the new Site or DirectorySnapshot"}
 	}
-	old, oldSnap, err := diffSide(ctx, args[0], env)
+	if args[0] == "-" && args[1] == "-" {
+		return usageError{"diff: only one of OLD and NEW can be - (stdin)"}
+	}
+	old, oldSnap, err := diffSide(ctx, args[0], stdin, env)
 	if err != nil {
 		return err
 	}
-	new, newSnap, err := diffSide(ctx, args[1], env)
+	new, newSnap, err := diffSide(ctx, args[1], stdin, env)
 	if err != nil {
 		return err
 	}
@@ -55,10 +56,10 @@ func runDiff(ctx context.Context, args []string, stdout io.Writer, env render.En
 }
 
 // diffSide reads the users of a Site or a DirectorySnapshot file.
-func diffSide(ctx context.Context, path string, env render.Env) ([]identity.User, bool, error) {
-	data, err := os.ReadFile(path)
+func diffSide(ctx context.Context, path string, stdin io.Reader, env render.Env) ([]identity.User, bool, error) {
+	data, path, err := readSiteFile(path, stdin) // shards.go
 	if err != nil {
-		return nil, false, fmt.Errorf("reading %s: %w", path, err)
+		return nil, false, err
 	}
 	var head struct {
 		Kind string `yaml:"kind"`

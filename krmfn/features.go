@@ -11,12 +11,11 @@ import (
 	"github.com/peruser-dev/peruser/field"
 	"github.com/peruser-dev/peruser/generators"
 	"github.com/peruser-dev/peruser/render"
-	"github.com/peruser-dev/peruser/spec"
 )
 
 // runValues prints the Helm values of one reaper chart for the site: `krm-fn values
 // job-pod-reaper|k8-namespace-reaper SITE.yaml`.
-func runValues(args []string, stdout io.Writer) error {
+func runValues(args []string, stdin io.Reader, stdout io.Writer) error {
 	if len(args) != 2 {
 		return usageError{fmt.Sprintf("values takes two arguments: the chart (%s or %s) and the site file",
 			generators.ChartJobPodReaper, generators.ChartNamespaceReaper)}
@@ -25,13 +24,13 @@ func runValues(args []string, stdout io.Writer) error {
 	if chart != generators.ChartJobPodReaper && chart != generators.ChartNamespaceReaper {
 		return usageError{fmt.Sprintf("values: unknown chart %q (known: %s, %s)", chart, generators.ChartJobPodReaper, generators.ChartNamespaceReaper)}
 	}
-	doc, err := spec.LoadDocument(path)
+	doc, err := loadSite(path, stdin) // shards.go
 	if err != nil {
 		return err
 	}
 	values, err := generators.ReaperValues(doc.Site, chart)
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return fmt.Errorf("%s: %w", doc.Source, err)
 	}
 	return writeDocument(stdout, values)
 }
@@ -40,7 +39,7 @@ func runValues(args []string, stdout io.Writer) error {
 // ood-cluster [--strict] SITE.yaml`. It resolves the site's users as a render does, to
 // find those whose namespace OOD cannot address (see generators.OODNamespaceMismatches):
 // a warning each, or with --strict an error.
-func runOODCluster(ctx context.Context, args []string, stdout, stderr io.Writer, env render.Env) error {
+func runOODCluster(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env render.Env) error {
 	strict := false
 	var rest []string
 	for _, a := range args {
@@ -48,7 +47,7 @@ func runOODCluster(ctx context.Context, args []string, stdout, stderr io.Writer,
 		case "--strict":
 			strict = true
 		default:
-			if strings.HasPrefix(a, "-") {
+			if strings.HasPrefix(a, "-") && a != "-" {
 				return usageError{fmt.Sprintf("ood-cluster: unknown flag %q (known: --strict)", a)}
 			}
 			rest = append(rest, a)
@@ -58,13 +57,13 @@ func runOODCluster(ctx context.Context, args []string, stdout, stderr io.Writer,
 		return usageError{"ood-cluster takes exactly one argument: the site file (and optionally --strict)"}
 	}
 	path := rest[0]
-	doc, err := spec.LoadDocument(path)
+	doc, err := loadSite(path, stdin) // shards.go
 	if err != nil {
 		return err
 	}
 	cluster, err := generators.OODCluster(doc.Site)
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return fmt.Errorf("%s: %w", doc.Source, err)
 	}
 	users, err := render.Users(ctx, doc.Site, env)
 	if err != nil {

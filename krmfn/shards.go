@@ -169,6 +169,18 @@ func readSiteFile(path string, stdin io.Reader) ([]byte, string, error) {
 	return data, path, nil
 }
 
+// loadSite loads and checks the Site at path, or from stdin for "-".
+func loadSite(path string, stdin io.Reader) (*spec.Document, error) {
+	if path != "-" {
+		return spec.LoadDocument(path)
+	}
+	data, source, err := readSiteFile(path, stdin)
+	if err != nil {
+		return nil, err
+	}
+	return spec.ParseDocument(data, source)
+}
+
 // processShardConfig is the KRM function for a SiteShard functionConfig: the objects
 // of the part it names, the whole site checked first. dir is the working directory
 // (kustomize's and kpt's: the folder of the shard config).

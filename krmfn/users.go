@@ -8,7 +8,6 @@ import (
 
 	"github.com/peruser-dev/peruser/generators"
 	"github.com/peruser-dev/peruser/render"
-	"github.com/peruser-dev/peruser/spec"
 )
 
 // userRow is one user as `krm-fn users --output json` prints it.
@@ -55,11 +54,7 @@ func runUsers(c call, args []string) error {
 	if path == "" {
 		return usageError{"users: SITE.yaml is required (a file, or - for stdin)"}
 	}
-	data, source, err := readSiteFile(path, c.stdin) // shards.go
-	if err != nil {
-		return err
-	}
-	doc, err := spec.ParseDocument(data, source)
+	doc, err := loadSite(path, c.stdin) // shards.go
 	if err != nil {
 		return err
 	}
