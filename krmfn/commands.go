@@ -91,7 +91,9 @@ func commands() []command {
 			{"ood-cluster [--strict] SITE.yaml", []string{"print Open OnDemand's clusters.d file for its Kubernetes",
 				"adapter; warns (--strict: fails) for users OOD cannot address",
 				"(SITE.yaml may be -)"}},
-		}, run: func(c call, args []string) error { return runOODCluster(c.ctx, args, c.stdin, c.stdout, c.stderr, c.env) }}, // features.go
+		}, run: func(c call, args []string) error {
+			return runOODCluster(c.ctx, args, c.stdin, c.stdout, c.stderr, c.env)
+		}}, // features.go
 		{name: "install", forms: []form{
 			{"install DIR", []string{"copy this executable into DIR (for an Argo CD init container)"}},
 		}, run: func(c call, args []string) error {
