@@ -91,7 +91,7 @@ e2e-cluster: build tools
 ## test: everything — vet, unit, integration and end-to-end tests, and a bounded fuzz run.
 test: vet unit e2e fuzz-ci
 
-## bench: the performance targets of DESIGN.md §7, as ratios against in-run baselines.
+## bench: the performance targets (README, Performance), as ratios against in-run baselines.
 bench: build tools
 	$(GO) run ./internal/benchreport
 

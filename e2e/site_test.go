@@ -21,7 +21,7 @@ import (
 	"github.com/peruser-dev/peruser/internal/testenv"
 )
 
-// Labels and annotations of peruser's output (DESIGN.md §4) that the suite selects on.
+// Labels and annotations of peruser's output (docs/generators.md) that the suite selects on.
 const (
 	labelManagedBy   = "app.kubernetes.io/managed-by"
 	managedBy        = "peruser"
@@ -36,7 +36,7 @@ const (
 // or PERUSER_E2E_USER when PERUSER_E2E_SITE_DIR points at another site.
 var exampleUser = envOr("PERUSER_E2E_USER", "oakley")
 
-// siteSpec is the part of the Site spec (DESIGN.md §3, a contract for tests outside the
+// siteSpec is the part of the Site spec (docs/spec.md, a contract for tests outside the
 // project) that the suite reads. It is not peruser's own Go type on purpose: the suite checks
 // the documented field names, whatever the Go code calls them.
 type siteSpec struct {

@@ -8,7 +8,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/kio"
 )
 
-// benchDocs is the size of the benchmark stream (DESIGN.md §7: a 10,000-document stream).
+// benchDocs is the size of the benchmark stream (the target: a 10,000-document stream).
 const benchDocs = 10000
 
 // benchTemplates is one round of the benchmark stream: four workloads in the shapes

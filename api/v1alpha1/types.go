@@ -34,7 +34,7 @@ type ObjectMeta struct {
 	Annotations map[string]string `json:"annotations,omitempty"`
 }
 
-// SiteSpec is the whole contract of a site. Field names follow DESIGN.md §3.
+// SiteSpec is the whole contract of a site (docs/spec.md is generated from its schema).
 type SiteSpec struct {
 	Namespace     NamespaceSpec      `json:"namespace,omitempty"`
 	RBAC          RBAC               `json:"rbac,omitempty"`

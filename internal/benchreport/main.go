@@ -1,6 +1,6 @@
 // Command benchreport is `make bench`: it runs the project's Go benchmarks next to
-// their baselines in the same run and prints each ratio against its target (DESIGN.md
-// §7), then measures what a Go benchmark cannot: krm-fn's peak RSS on 10,000 users and
+// their baselines in the same run and prints each ratio against its target (README,
+// Performance), then measures what a Go benchmark cannot: krm-fn's peak RSS on 10,000 users and
 // `kustomize build` with the function against the same output as plain files.
 // Machines are noisy, so only ratios measured in one run are compared.
 package main
@@ -223,7 +223,7 @@ func measureBinary(users, kustomizeUsers int) error {
 	ratio := withFn.Seconds() / asFiles.Seconds()
 	verdict = "ok"
 	if ratio > 1.3 {
-		verdict = "over the DESIGN target: kustomize's handling of generator output, not the function"
+		verdict = "over the target: kustomize's handling of generator output, not the function"
 	}
 	fmt.Printf("%-40s with krm-fn %.2fs  plain files %.2fs  ratio %.2f (target ≤ 1.3; krm-fn itself %.2fs = %.0f%% of the build) %s\n",
 		fmt.Sprintf("kustomize build, %d users", kustomizeUsers), withFn.Seconds(), asFiles.Seconds(), ratio,
