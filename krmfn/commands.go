@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/peruser-dev/peruser/api/v1alpha1"
@@ -240,4 +241,62 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return err
 	}
 	return c.run(call{ctx, stdin, stdout, stderr, env}, rest)
+}
+
+// parseFlags is the one flag parser of the commands: --name for the flags in bools,
+// --name VALUE or --name=VALUE for those in values; anything else that starts with "-"
+// is an unknown flag, except "-" itself (stdin); "--" ends the flags. It returns the
+// operands in order.
+func parseFlags(cmd string, args []string, bools map[string]*bool, values map[string]*string) ([]string, error) {
+	var rest []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return append(rest, args[i+1:]...), nil
+		}
+		if len(a) < 2 || a[0] != '-' {
+			rest = append(rest, a)
+			continue
+		}
+		name, value, hasValue := strings.Cut(a, "=")
+		if b, ok := bools[name]; ok {
+			if hasValue {
+				return nil, usageError{fmt.Sprintf("%s: %s takes no value", cmd, name)}
+			}
+			*b = true
+			continue
+		}
+		dst, ok := values[name]
+		if !ok {
+			var known []string
+			for n := range bools {
+				known = append(known, n)
+			}
+			for n := range values {
+				known = append(known, n)
+			}
+			slices.Sort(known)
+			return nil, usageError{fmt.Sprintf("%s: unknown flag %s (accepted: %s)", cmd, name, strings.Join(known, ", "))}
+		}
+		if !hasValue {
+			if i+1 >= len(args) {
+				return nil, usageError{fmt.Sprintf("%s: %s needs a value", cmd, name)}
+			}
+			i++
+			value = args[i]
+		}
+		*dst = value
+	}
+	return rest, nil
+}
+
+// oneSite is the one operand of a command that reads a Site: a file, or - for stdin.
+func oneSite(cmd string, operands []string) (string, error) {
+	switch len(operands) {
+	case 0:
+		return "", usageError{cmd + ": SITE.yaml is required (a file, or - for stdin)"}
+	case 1:
+		return operands[0], nil
+	}
+	return "", usageError{fmt.Sprintf("%s takes one SITE.yaml, got a second: %s", cmd, operands[1])}
 }

@@ -68,35 +68,13 @@ type renderArgs struct {
 // parseRenderArgs reads `render [--live] [--part P | --out-dir DIR] FILE`.
 func parseRenderArgs(args []string) (renderArgs, error) {
 	var ra renderArgs
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		name, value, hasValue := strings.Cut(a, "=")
-		switch {
-		case a == "--live":
-			ra.live = true
-		case name == "--part" || name == "--out-dir":
-			if !hasValue {
-				if i+1 >= len(args) {
-					return ra, usageError{fmt.Sprintf("render: %s needs a value", name)}
-				}
-				i++
-				value = args[i]
-			}
-			if name == "--part" {
-				ra.part = value
-			} else {
-				ra.outDir = value
-			}
-		case len(a) > 1 && a[0] == '-': // "-" alone is stdin
-			return ra, usageError{fmt.Sprintf("render: unknown flag %s (accepted: --live, --part, --out-dir)", a)}
-		case ra.path != "":
-			return ra, usageError{fmt.Sprintf("render takes one SITE.yaml, got a second: %s", a)}
-		default:
-			ra.path = a
-		}
+	rest, err := parseFlags("render", args, map[string]*bool{"--live": &ra.live},
+		map[string]*string{"--part": &ra.part, "--out-dir": &ra.outDir}) // commands.go
+	if err != nil {
+		return ra, err
 	}
-	if ra.path == "" {
-		return ra, usageError{"render: SITE.yaml is required (a file, or - for stdin)"}
+	if ra.path, err = oneSite("render", rest); err != nil {
+		return ra, err
 	}
 	if ra.part != "" && ra.outDir != "" {
 		return ra, usageError{"render: --part and --out-dir exclude each other (--out-dir writes every part)"}

@@ -57,29 +57,12 @@ func parseShardsArgs(args []string) (opts layoutOptions, site, dir string, err e
 		"--argocd-mode": &opts.argoMode, "--argocd-namespace": &opts.argoNamespace, "--project": &opts.project,
 		"--oci-url": &opts.ociURL, "--flux-namespace": &opts.fluxNamespace, "--exec-path": &opts.execPath,
 	}
-	var rest []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if !strings.HasPrefix(a, "--") || a == "--" {
-			rest = append(rest, a)
-			continue
-		}
-		name, value, hasValue := strings.Cut(a, "=")
-		dst, ok := flags[name]
-		if !ok {
-			return opts, "", "", usageError{fmt.Sprintf("shards: unknown flag %s\n\n%s", name, shardsUsage)}
-		}
-		if !hasValue {
-			if i+1 >= len(args) {
-				return opts, "", "", usageError{fmt.Sprintf("shards: %s needs a value", name)}
-			}
-			i++
-			value = args[i]
-		}
-		*dst = value
+	rest, err := parseFlags("shards", args, nil, flags) // commands.go
+	if err != nil {
+		return opts, "", "", err
 	}
 	if len(rest) != 2 {
-		return opts, "", "", usageError{"shards takes two arguments: the site file and the layout folder\n\n" + shardsUsage}
+		return opts, "", "", usageError{"shards: SITE.yaml and DIR are required (two arguments: the site file and the layout folder; krm-fn shards --help)"}
 	}
 	if opts.argoMode != "plugin" && opts.argoMode != "kustomize" {
 		return opts, "", "", usageError{fmt.Sprintf("shards: --argocd-mode is %q; accepted: plugin, kustomize", opts.argoMode)}

@@ -24,35 +24,18 @@ type userRow struct {
 // runUsers is `krm-fn users`: the users exactly as a render resolves them (the same
 // naming, directory snapshot and checks), so scripts need not parse rendered YAML.
 func runUsers(c call, args []string) error {
-	output, departed, path := "table", false, ""
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		name, value, hasValue := strings.Cut(a, "=")
-		switch {
-		case a == "--departed-selector":
-			departed = true
-		case name == "--output" || name == "-o":
-			if !hasValue {
-				if i+1 >= len(args) {
-					return usageError{"users: --output needs a value: table or json"}
-				}
-				i++
-				value = args[i]
-			}
-			if value != "table" && value != "json" {
-				return usageError{fmt.Sprintf("users: --output is %q; accepted: table, json", value)}
-			}
-			output = value
-		case len(a) > 1 && a[0] == '-':
-			return usageError{fmt.Sprintf("users: unknown flag %s (accepted: --output, --departed-selector)", a)}
-		case path != "":
-			return usageError{fmt.Sprintf("users takes one SITE.yaml, got a second: %s", a)}
-		default:
-			path = a
-		}
+	output, departed := "table", false
+	rest, err := parseFlags("users", args, map[string]*bool{"--departed-selector": &departed},
+		map[string]*string{"--output": &output, "-o": &output}) // commands.go
+	if err != nil {
+		return err
 	}
-	if path == "" {
-		return usageError{"users: SITE.yaml is required (a file, or - for stdin)"}
+	if output != "table" && output != "json" {
+		return usageError{fmt.Sprintf("users: --output is %q; accepted: table, json", output)}
+	}
+	path, err := oneSite("users", rest)
+	if err != nil {
+		return err
 	}
 	doc, err := loadSite(path, c.stdin) // shards.go
 	if err != nil {
