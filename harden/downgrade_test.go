@@ -90,14 +90,7 @@ func TestDowngrades(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			opts := tt.opts
-			if opts.Identity.UID == 0 {
-				opts.Identity = id
-			}
-			h, err := New(opts)
-			if err != nil {
-				t.Fatal(err)
-			}
+			h := newHardener(t, tt.opts, id)
 			out, _, err := h.Stream([]byte(tt.in))
 			if len(tt.errs) > 0 {
 				var es Errors
@@ -152,14 +145,7 @@ func TestChartDowngrades(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			opts := tt.opts
-			if opts.Identity.UID == 0 {
-				opts.Identity = id
-			}
-			h, err := New(opts)
-			if err != nil {
-				t.Fatal(err)
-			}
+			h := newHardener(t, tt.opts, id)
 			in, err := os.ReadFile(filepath.Join("testdata", "charts", tt.file))
 			if err != nil {
 				t.Fatal(err)
@@ -180,4 +166,17 @@ func TestChartDowngrades(t *testing.T) {
 			}
 		})
 	}
+}
+
+// newHardener is New(opts), with identity id when opts names none.
+func newHardener(t *testing.T, opts Options, id Identity) *Hardener {
+	t.Helper()
+	if opts.Identity.UID == 0 {
+		opts.Identity = id
+	}
+	h, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
 }
