@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 
@@ -196,19 +195,9 @@ func wantsHelp(args []string) bool {
 	return false
 }
 
-// stdinIsTerminal reports whether r is a terminal. Tests pass a reader with an
-// IsTerminal method; a real run passes os.Stdin.
-func stdinIsTerminal(r io.Reader) bool {
-	if t, ok := r.(interface{ IsTerminal() bool }); ok {
-		return t.IsTerminal()
-	}
-	f, ok := r.(*os.File)
-	return ok && buildinfo.IsTerminal(f)
-}
-
 func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env render.Env) error {
 	if len(args) == 0 {
-		if stdinIsTerminal(stdin) {
+		if buildinfo.ReaderIsTerminal(stdin) {
 			return usageError{"no arguments and stdin is a terminal: with no arguments krm-fn is a KRM function reading a ResourceList from stdin (run krm-fn --help for the commands)"}
 		}
 		return runFunction(ctx, stdin, stdout, stderr, env)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/peruser-dev/peruser/field"
 	"github.com/peruser-dev/peruser/harden"
+	"github.com/peruser-dev/peruser/internal/buildinfo"
 	"github.com/peruser-dev/peruser/internal/fnconfig"
 )
 
@@ -43,7 +44,7 @@ func runKRM(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		fmt.Fprintf(stderr, "post-renderer krm: takes no arguments (the configuration is the ResourceList's functionConfig), got %q\n", args)
 		return exitUsage
 	}
-	if stdinIsTerminal(stdin) {
+	if buildinfo.ReaderIsTerminal(stdin) {
 		fmt.Fprintln(stderr, "post-renderer krm: reads a ResourceList from stdin, which is a terminal: run it from kustomize (transformers:), or see post-renderer krm --help")
 		return exitUsage
 	}

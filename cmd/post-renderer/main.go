@@ -47,13 +47,6 @@ func main() {
 	os.Exit(code)
 }
 
-// stdinIsTerminal reports whether stdin is a terminal, so that a command waiting for
-// manifests that will never come says so instead; a variable so tests can pretend.
-var stdinIsTerminal = func(stdin io.Reader) bool {
-	f, ok := stdin.(*os.File)
-	return ok && buildinfo.IsTerminal(f)
-}
-
 // terminalHint is the one line a bare command on a terminal prints instead of waiting.
 const terminalHint = "post-renderer: reads manifests from stdin, which is a terminal: pipe them in (helm template … | post-renderer --uid N --gid N), or see post-renderer --help"
 
@@ -81,7 +74,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintf(stderr, "post-renderer: %v\n", err)
 		return exitUsage
 	}
-	if stdinIsTerminal(stdin) {
+	if buildinfo.ReaderIsTerminal(stdin) {
 		fmt.Fprintln(stderr, terminalHint)
 		return exitUsage
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -240,11 +239,8 @@ func TestCommandLine(t *testing.T) {
 			} else {
 				in = readFixture(t, tt.stdin)
 			}
-			isTerm := stdinIsTerminal
-			stdinIsTerminal = func(io.Reader) bool { return tt.terminal }
-			defer func() { stdinIsTerminal = isTerm }()
 			var stdout, stderr bytes.Buffer
-			code := run(context.Background(), tt.args, bytes.NewReader(in), &stdout, &stderr)
+			code := run(context.Background(), tt.args, &stdinOf{Reader: bytes.NewReader(in), terminal: tt.terminal}, &stdout, &stderr)
 			if tt.oneLine && strings.Count(stderr.String(), "\n") != 1 {
 				t.Errorf("stderr is not one line:\n%s", stderr.String())
 			}
@@ -281,3 +277,11 @@ func readFixture(t *testing.T, rel string) []byte {
 	}
 	return b
 }
+
+// stdinOf is a stdin that is a terminal or not, as the case says (buildinfo.ReaderIsTerminal).
+type stdinOf struct {
+	*bytes.Reader
+	terminal bool
+}
+
+func (s *stdinOf) IsTerminal() bool { return s.terminal }

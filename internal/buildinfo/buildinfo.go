@@ -7,6 +7,7 @@ package buildinfo
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -79,4 +80,15 @@ func (i Info) Line(name string) string {
 // IsTerminal reports whether f is a terminal (a pipe, a file or /dev/null is not).
 func IsTerminal(f *os.File) bool {
 	return term.IsTerminal(int(f.Fd()))
+}
+
+// ReaderIsTerminal reports whether a command's stdin r is a terminal: an *os.File that
+// is one, or a reader that says so through an IsTerminal method (as tests pass, so
+// that no global needs swapping).
+func ReaderIsTerminal(r io.Reader) bool {
+	if t, ok := r.(interface{ IsTerminal() bool }); ok {
+		return t.IsTerminal()
+	}
+	f, ok := r.(*os.File)
+	return ok && IsTerminal(f)
 }
