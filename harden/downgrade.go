@@ -82,8 +82,8 @@ func (r *templateRun) refuseDowngrades(spec *yaml.Node, specPath field.Path) {
 				}
 			}
 			if lost := lostCapabilities(lookup(lookup(sc, "capabilities"), "add")); len(lost) > 0 {
-				r.fail(scPath.Child("capabilities").Child("add"), "container %q adds capabilities %s, which hardening would drop (only NET_BIND_SERVICE is kept)%s",
-					name, strings.Join(lost, ", "), remedy(init, name))
+				r.fail(scPath.Child("capabilities").Child("add"), "container %q adds capabilities %s, which hardening would drop (only %s is kept)%s",
+					name, strings.Join(lost, ", "), keptCapability, remedy(init, name))
 			}
 		}
 	}
@@ -109,7 +109,7 @@ func lostCapabilities(add *yaml.Node) []string {
 	}
 	var lost []string
 	for _, a := range add.Content {
-		if c := str(a); c != "NET_BIND_SERVICE" {
+		if c := str(a); c != keptCapability {
 			lost = append(lost, c)
 		}
 	}

@@ -300,8 +300,11 @@ func (r *templateRun) container(c *yaml.Node, p field.Path) {
 	}
 }
 
-// capabilities drops ALL and keeps at most NET_BIND_SERVICE added, the one capability
-// the restricted level allows.
+// keptCapability is the one added capability the restricted level allows, so the one
+// hardening keeps (capabilities) and the one whose loss is no downgrade (downgrade.go).
+const keptCapability = "NET_BIND_SERVICE"
+
+// capabilities drops ALL and keeps at most keptCapability added.
 func (r *templateRun) capabilities(sc *yaml.Node, p field.Path) {
 	caps := r.mapAt(sc, "capabilities", p)
 	if caps == nil {
@@ -319,7 +322,7 @@ func (r *templateRun) capabilities(sc *yaml.Node, p field.Path) {
 	var keep []*yaml.Node
 	if isSeq(add) {
 		for _, a := range add.Content {
-			if str(a) == "NET_BIND_SERVICE" && len(keep) == 0 {
+			if str(a) == keptCapability && len(keep) == 0 {
 				keep = append(keep, a)
 			}
 		}
