@@ -9,6 +9,7 @@ import (
 
 	"github.com/peruser-dev/peruser/api/v1alpha1"
 	"github.com/peruser-dev/peruser/directory"
+	"github.com/peruser-dev/peruser/internal/env"
 	"github.com/peruser-dev/peruser/internal/slapdtest"
 )
 
@@ -43,7 +44,7 @@ func BenchmarkDirectory10k(b *testing.B) {
 	if errs := d.Validate("spec.directory"); len(errs) > 0 {
 		b.Fatal(errs)
 	}
-	env := directory.Env{Getenv: func(string) string { return slapdtest.RootPassword }}
+	env := env.Env{Getenv: func(string) string { return slapdtest.RootPassword }}
 	var stats directory.Stats
 	b.ResetTimer()
 	start := time.Now()

@@ -6,11 +6,9 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -18,39 +16,8 @@ import (
 
 	"github.com/peruser-dev/peruser/api/v1alpha1"
 	"github.com/peruser-dev/peruser/field"
+	"github.com/peruser-dev/peruser/internal/env"
 )
-
-// Env is what a lookup may read from the outside world.
-type Env struct {
-	// Dir resolves relative caFile, bindPasswordFile and snapshot paths: the working
-	// directory, which kustomize sets to the kustomization's directory.
-	Dir string
-	// Getenv reads environment variables (bindPasswordEnv, PERUSER_DIRECTORY_LIVE).
-	Getenv func(string) string
-	// Stderr receives warnings. Nil discards them.
-	Stderr io.Writer
-}
-
-func (e Env) getenv(k string) string {
-	if e.Getenv == nil {
-		return ""
-	}
-	return e.Getenv(k)
-}
-
-func (e Env) warnf(format string, args ...any) {
-	if e.Stderr != nil {
-		fmt.Fprintf(e.Stderr, "warning: "+format+"\n", args...)
-	}
-}
-
-// path resolves p against Dir.
-func (e Env) path(p string) string {
-	if filepath.IsAbs(p) || e.Dir == "" {
-		return p
-	}
-	return filepath.Join(e.Dir, p)
-}
 
 // Stats counts what a live lookup cost. RoundTrips grow with pages, not with users.
 type Stats struct {
@@ -76,7 +43,7 @@ type conn struct {
 // connect dials, upgrades to TLS when asked, and binds. Every step is bounded:
 // dialing and the TLS handshake by connectTimeout, each request by timeout, and the
 // whole connection by ctx.
-func connect(ctx context.Context, d *v1alpha1.Directory, env Env, stats *Stats) (*conn, error) {
+func connect(ctx context.Context, d *v1alpha1.Directory, env env.Env, stats *Stats) (*conn, error) {
 	u, err := url.Parse(d.URL)
 	if err != nil || (u.Scheme != "ldap" && u.Scheme != "ldaps") || u.Hostname() == "" {
 		return nil, field.List{field.Errorf(specPath.Child("url").String(), "not an ldap:// or ldaps:// URL: %q", d.URL)}
@@ -92,7 +59,7 @@ func connect(ctx context.Context, d *v1alpha1.Directory, env Env, stats *Stats) 
 			return nil, err
 		}
 	} else if d.BindDN != "" && !isLoopback(u.Hostname()) {
-		env.warnf("spec.directory: binding as %s over an unencrypted connection; use ldaps:// or startTLS: true", d.BindDN)
+		env.Warnf("spec.directory: binding as %s over an unencrypted connection; use ldaps:// or startTLS: true", d.BindDN)
 	}
 	port := u.Port()
 	if port == "" {
@@ -187,18 +154,18 @@ func (c *conn) search(ctx context.Context, path field.Path, base, filter string,
 // bindPassword reads the password from the environment or a file. It is never
 // logged, never written to a snapshot, and an empty one is an error rather than an
 // unauthenticated bind.
-func bindPassword(d *v1alpha1.Directory, env Env) (string, error) {
+func bindPassword(d *v1alpha1.Directory, env env.Env) (string, error) {
 	switch {
 	case d.BindDN == "":
 		return "", nil
 	case d.BindPasswordEnv != "":
-		p := env.getenv(d.BindPasswordEnv)
+		p := env.Var(d.BindPasswordEnv)
 		if p == "" {
 			return "", field.List{field.Errorf(specPath.Child("bindPasswordEnv").String(), "environment variable %s is not set or empty", d.BindPasswordEnv)}
 		}
 		return p, nil
 	case d.BindPasswordFile != "":
-		p := env.path(d.BindPasswordFile)
+		p := env.Path(d.BindPasswordFile)
 		b, err := os.ReadFile(p)
 		if err != nil {
 			return "", field.List{field.Errorf(specPath.Child("bindPasswordFile").String(), "cannot read %s: %v", p, unwrapPathError(err))}
@@ -214,10 +181,10 @@ func bindPassword(d *v1alpha1.Directory, env Env) (string, error) {
 
 // tlsConfig verifies the server against caFile or the system roots; only
 // insecureSkipVerify turns verification off, and says so on stderr.
-func tlsConfig(d *v1alpha1.Directory, env Env, host string) (*tls.Config, error) {
+func tlsConfig(d *v1alpha1.Directory, env env.Env, host string) (*tls.Config, error) {
 	conf := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
 	if d.CAFile != "" {
-		p := env.path(d.CAFile)
+		p := env.Path(d.CAFile)
 		pem, err := os.ReadFile(p)
 		if err != nil {
 			return nil, field.List{field.Errorf(specPath.Child("caFile").String(), "cannot read %s: %v", p, unwrapPathError(err))}
@@ -229,7 +196,7 @@ func tlsConfig(d *v1alpha1.Directory, env Env, host string) (*tls.Config, error)
 		conf.RootCAs = pool
 	}
 	if d.InsecureSkipVerify {
-		env.warnf("spec.directory.insecureSkipVerify: the certificate of %s is NOT verified; anyone on the path can impersonate the directory", d.URL)
+		env.Warnf("spec.directory.insecureSkipVerify: the certificate of %s is NOT verified; anyone on the path can impersonate the directory", d.URL)
 		conf.InsecureSkipVerify = true
 	}
 	return conf, nil

@@ -12,6 +12,7 @@ import (
 
 	"github.com/peruser-dev/peruser/api/v1alpha1"
 	"github.com/peruser-dev/peruser/field"
+	"github.com/peruser-dev/peruser/internal/env"
 )
 
 // LiveEnv is the environment variable that forces a live lookup even when a snapshot
@@ -21,12 +22,12 @@ const LiveEnv = "PERUSER_DIRECTORY_LIVE"
 
 // Load returns the directory's users for a render of the site named site: from the
 // snapshot file when spec.directory.snapshot names one that exists and no live lookup
-// is forced (live, or PERUSER_DIRECTORY_LIVE=1), else from the server. A snapshot taken
+// is forced (env.Live, or PERUSER_DIRECTORY_LIVE=1), else from the server. A snapshot taken
 // with another query than the site's is an error, not stale data.
-func Load(ctx context.Context, site string, d *v1alpha1.Directory, env Env, live bool) (*Snapshot, error) {
-	live = live || isTrue(env.getenv(LiveEnv))
+func Load(ctx context.Context, site string, d *v1alpha1.Directory, env env.Env) (*Snapshot, error) {
+	live := env.Live || isTrue(env.Var(LiveEnv))
 	if d.Snapshot != "" && !live {
-		p := env.path(d.Snapshot)
+		p := env.Path(d.Snapshot)
 		snap, err := ReadSnapshot(p)
 		switch {
 		case err == nil:
@@ -41,7 +42,7 @@ func Load(ctx context.Context, site string, d *v1alpha1.Directory, env Env, live
 			}
 			return snap, nil
 		case errors.Is(err, fs.ErrNotExist):
-			env.warnf("spec.directory.snapshot: %s does not exist: querying %s live (write it with `krm-fn snapshot`)", p, d.URL)
+			env.Warnf("spec.directory.snapshot: %s does not exist: querying %s live (write it with `krm-fn snapshot`)", p, d.URL)
 		default:
 			var errs field.List
 			if errors.As(err, &errs) {
@@ -56,7 +57,7 @@ func Load(ctx context.Context, site string, d *v1alpha1.Directory, env Env, live
 
 // Fetch queries the directory: one connection, one bind, one paged search for users
 // and one for groups, whatever the number of users.
-func Fetch(ctx context.Context, site string, d *v1alpha1.Directory, env Env) (*Snapshot, Stats, error) {
+func Fetch(ctx context.Context, site string, d *v1alpha1.Directory, env env.Env) (*Snapshot, Stats, error) {
 	var stats Stats
 	c, err := connect(ctx, d, env, &stats)
 	if err != nil {
@@ -79,7 +80,7 @@ func Fetch(ctx context.Context, site string, d *v1alpha1.Directory, env Env) (*S
 		return nil, stats, err
 	}
 	for _, s := range res.Skipped {
-		env.warnf("spec.directory: skipped %s (onInvalidRecord: skip)", s)
+		env.Warnf("spec.directory: skipped %s (onInvalidRecord: skip)", s)
 	}
 	return NewSnapshot(site, SourceOf(d), res.Users), stats, nil
 }
@@ -88,7 +89,7 @@ func Fetch(ctx context.Context, site string, d *v1alpha1.Directory, env Env) (*S
 // tools that need a single identity (e.g. the post-renderer's --user). The name and
 // every value taken from the directory are escaped before they enter a filter: a
 // name such as `*)(uid=*` matches only a user of that literal name.
-func LookupUser(ctx context.Context, d *v1alpha1.Directory, env Env, name string) (*User, Stats, error) {
+func LookupUser(ctx context.Context, d *v1alpha1.Directory, env env.Env, name string) (*User, Stats, error) {
 	var stats Stats
 	c, err := connect(ctx, d, env, &stats)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/peruser-dev/peruser/api/v1alpha1"
 	"github.com/peruser-dev/peruser/directory"
 	"github.com/peruser-dev/peruser/field"
+	"github.com/peruser-dev/peruser/internal/env"
 	"github.com/peruser-dev/peruser/internal/golden"
 	"github.com/peruser-dev/peruser/internal/slapdtest"
 )
@@ -93,9 +94,9 @@ func liveSpec(t *testing.T, s *slapdtest.Server, mut func(d *v1alpha1.Directory)
 	return d
 }
 
-func testEnv(vars map[string]string) (directory.Env, *bytes.Buffer) {
+func testEnv(vars map[string]string) (env.Env, *bytes.Buffer) {
 	var stderr bytes.Buffer
-	return directory.Env{Dir: ".", Getenv: func(k string) string { return vars[k] }, Stderr: &stderr}, &stderr
+	return env.Env{Dir: ".", Getenv: func(k string) string { return vars[k] }, Stderr: &stderr}, &stderr
 }
 
 func fetch(t *testing.T, d *v1alpha1.Directory, vars map[string]string) (*directory.Snapshot, directory.Stats, string, error) {
@@ -415,7 +416,7 @@ func TestLoadPrefersSnapshot(t *testing.T) {
 	env.Dir = dir
 
 	// No file yet: live, with a warning.
-	live, err := directory.Load(context.Background(), "test", d, env, false)
+	live, err := directory.Load(context.Background(), "test", d, env)
 	require.NoError(t, err)
 	assert.Contains(t, stderr.String(), "lock.yaml does not exist: querying "+s.URL+" live")
 	b, err := live.Marshal()
@@ -429,23 +430,25 @@ func TestLoadPrefersSnapshot(t *testing.T) {
 	b, err = edited.Marshal()
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "lock.yaml"), b, 0o644))
-	got, err := directory.Load(context.Background(), "test", d, env, false)
+	got, err := directory.Load(context.Background(), "test", d, env)
 	require.NoError(t, err)
 	assert.Len(t, got.Users, 1, "read from the file")
 
 	// Forced live by flag or by environment.
-	got, err = directory.Load(context.Background(), "test", d, env, true)
+	forced := env
+	forced.Live = true
+	got, err = directory.Load(context.Background(), "test", d, forced)
 	require.NoError(t, err)
 	assert.Len(t, got.Users, 4)
 	env.Getenv = func(k string) string { return map[string]string{directory.LiveEnv: "1"}[k] }
-	got, err = directory.Load(context.Background(), "test", d, env, false)
+	got, err = directory.Load(context.Background(), "test", d, env)
 	require.NoError(t, err)
 	assert.Len(t, got.Users, 4)
 
 	// Another query: refused.
 	env.Getenv = nil
 	other := liveSpec(t, s, func(d *v1alpha1.Directory) { d.Snapshot = "lock.yaml"; d.Users.Filter = "(uid=*)" })
-	_, err = directory.Load(context.Background(), "test", other, env, false)
+	_, err = directory.Load(context.Background(), "test", other, env)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `spec.directory.snapshot: `+filepath.Join(dir, "lock.yaml")+` was taken for another query: users.filter is "(objectClass=posixAccount)" in the snapshot but "(uid=*)" in the site`)
 	assert.Contains(t, err.Error(), "krm-fn snapshot SITE.yaml > lock.yaml")

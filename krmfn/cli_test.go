@@ -13,9 +13,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/peruser-dev/peruser/internal/env"
 	"github.com/peruser-dev/peruser/internal/testenv"
 	"github.com/peruser-dev/peruser/krmfn"
-	"github.com/peruser-dev/peruser/render"
 )
 
 const cliSite = `apiVersion: peruser.dev/v1alpha1
@@ -85,7 +85,7 @@ func (*terminal) IsTerminal() bool { return true }
 
 func TestNoArgumentsOnATerminalIsAHintNotAWait(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	code := krmfn.Run(context.Background(), nil, &terminal{}, &stdout, &stderr, render.Env{Dir: "."})
+	code := krmfn.Run(context.Background(), nil, &terminal{}, &stdout, &stderr, env.Env{Dir: "."})
 	assert.Equal(t, 2, code)
 	assert.Empty(t, stdout.String())
 	assert.Equal(t, 1, strings.Count(stderr.String(), "\n"))

@@ -9,7 +9,7 @@ import (
 
 	"github.com/peruser-dev/peruser/api/v1alpha1"
 	"github.com/peruser-dev/peruser/internal/buildinfo"
-	"github.com/peruser-dev/peruser/render"
+	"github.com/peruser-dev/peruser/internal/env"
 )
 
 // command is one subcommand. The top usage and each command's --help are written from
@@ -33,7 +33,7 @@ type call struct {
 	ctx            context.Context
 	stdin          io.Reader
 	stdout, stderr io.Writer
-	env            render.Env
+	env            env.Env
 }
 
 func commands() []command {
@@ -195,7 +195,7 @@ func wantsHelp(args []string) bool {
 	return false
 }
 
-func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env render.Env) error {
+func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env env.Env) error {
 	if len(args) == 0 {
 		if buildinfo.ReaderIsTerminal(stdin) {
 			return usageError{"no arguments and stdin is a terminal: with no arguments krm-fn is a KRM function reading a ResourceList from stdin (run krm-fn --help for the commands)"}

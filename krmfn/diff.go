@@ -8,6 +8,7 @@ import (
 
 	"github.com/peruser-dev/peruser/directory"
 	"github.com/peruser-dev/peruser/identity"
+	"github.com/peruser-dev/peruser/internal/env"
 	"github.com/peruser-dev/peruser/render"
 	"github.com/peruser-dev/peruser/spec"
 	"github.com/peruser-dev/peruser/userdiff"
@@ -26,7 +27,7 @@ func (errChanged) Error() string { return "users changed" }
 // two directory snapshots (or one of each), as a summary for a pull-request comment.
 // A Site is resolved as a render would resolve it (its snapshot file or directory,
 // relative paths read from the working directory). Exit 0: no change; 4: changes.
-func runDiff(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer, env render.Env) error {
+func runDiff(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer, env env.Env) error {
 	if len(args) != 2 {
 		return usageError{"diff takes exactly two arguments: the old and the new Site or DirectorySnapshot"}
 	}
@@ -56,7 +57,7 @@ func runDiff(ctx context.Context, args []string, stdin io.Reader, stdout io.Writ
 }
 
 // diffSide reads the users of a Site or a DirectorySnapshot file.
-func diffSide(ctx context.Context, path string, stdin io.Reader, env render.Env) ([]identity.User, bool, error) {
+func diffSide(ctx context.Context, path string, stdin io.Reader, env env.Env) ([]identity.User, bool, error) {
 	data, path, err := readSiteFile(path, stdin) // shards.go
 	if err != nil {
 		return nil, false, err

@@ -14,10 +14,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/peruser-dev/peruser/internal/env"
 	"github.com/peruser-dev/peruser/internal/slapdtest"
 	"github.com/peruser-dev/peruser/internal/testenv"
 	"github.com/peruser-dev/peruser/krmfn"
-	"github.com/peruser-dev/peruser/render"
 )
 
 // The directory tests run krm-fn as a GitOps engine would and hold it to the contract
@@ -64,7 +64,7 @@ func directoryYAML(url string, extra ...string) string {
 func krm(t *testing.T, dir string, vars map[string]string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	env := render.Env{Dir: dir, Getenv: func(k string) string { return vars[k] }, Stderr: &errOut}
+	env := env.Env{Dir: dir, Getenv: func(k string) string { return vars[k] }, Stderr: &errOut}
 	code = krmfn.Run(context.Background(), args, strings.NewReader(""), &out, &errOut, env)
 	return out.String(), errOut.String(), code
 }
@@ -229,7 +229,7 @@ func TestDirectorySnapshotWorkflow(t *testing.T) {
 	siteDoc := mustRead(t, site)
 	rl := "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig:\n" + indent(string(siteDoc), "  ") + "\n"
 	var out, errOut bytes.Buffer
-	env := render.Env{Dir: dir, Getenv: func(string) string { return "" }, Stderr: &errOut}
+	env := env.Env{Dir: dir, Getenv: func(string) string { return "" }, Stderr: &errOut}
 	code = krmfn.Run(context.Background(), nil, strings.NewReader(rl), &out, &errOut, env)
 	require.Equal(t, 0, code, errOut.String())
 	assert.Contains(t, out.String(), "name: user-sam-example-edu-")

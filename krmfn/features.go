@@ -10,6 +10,7 @@ import (
 
 	"github.com/peruser-dev/peruser/field"
 	"github.com/peruser-dev/peruser/generators"
+	"github.com/peruser-dev/peruser/internal/env"
 	"github.com/peruser-dev/peruser/render"
 )
 
@@ -39,7 +40,7 @@ func runValues(args []string, stdin io.Reader, stdout io.Writer) error {
 // ood-cluster [--strict] SITE.yaml`. It resolves the site's users as a render does, to
 // find those whose namespace OOD cannot address (see generators.OODNamespaceMismatches):
 // a warning each, or with --strict an error.
-func runOODCluster(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env render.Env) error {
+func runOODCluster(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env env.Env) error {
 	strict := false
 	var rest []string
 	for _, a := range args {

@@ -8,9 +8,9 @@ import (
 	"testing"
 
 	"github.com/peruser-dev/peruser/internal/crash"
+	"github.com/peruser-dev/peruser/internal/env"
 	"github.com/peruser-dev/peruser/internal/testenv"
 	"github.com/peruser-dev/peruser/krmfn"
-	"github.com/peruser-dev/peruser/render"
 )
 
 // FuzzResourceList feeds arbitrary bytes to the KRM function: never an internal error
@@ -38,7 +38,7 @@ func FuzzResourceList(f *testing.F) {
 			return
 		}
 		var stdout, stderr bytes.Buffer
-		env := render.Env{Dir: t.TempDir(), Getenv: func(string) string { return "" }, Stderr: &stderr}
+		env := env.Env{Dir: t.TempDir(), Getenv: func(string) string { return "" }, Stderr: &stderr}
 		code := krmfn.Run(context.Background(), nil, bytes.NewReader(data), &stdout, &stderr, env)
 		if code == crash.ExitCode {
 			t.Fatalf("internal error: %s", stderr.String())

@@ -12,10 +12,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/peruser-dev/peruser/internal/env"
 	"github.com/peruser-dev/peruser/internal/golden"
 	"github.com/peruser-dev/peruser/internal/testenv"
 	"github.com/peruser-dev/peruser/krmfn"
-	"github.com/peruser-dev/peruser/render"
 )
 
 // TestGolden renders every fixtures/<case>/site.yaml as `krm-fn render site.yaml` run in
@@ -72,10 +72,10 @@ func runCLIWithStdin(t *testing.T, stdin string) (string, string, int) {
 	return run(t, nil, stdin)
 }
 
-func run(t *testing.T, env map[string]string, stdin string, args ...string) (string, string, int) {
+func run(t *testing.T, vars map[string]string, stdin string, args ...string) (string, string, int) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	e := render.Env{Dir: ".", Getenv: func(k string) string { return env[k] }, Stderr: &stderr}
+	e := env.Env{Dir: ".", Getenv: func(k string) string { return vars[k] }, Stderr: &stderr}
 	code := krmfn.Run(context.Background(), args, strings.NewReader(stdin), &stdout, &stderr, e)
 	return stdout.String(), stderr.String(), code
 }

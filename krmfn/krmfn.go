@@ -19,17 +19,18 @@ import (
 
 	"github.com/peruser-dev/peruser/field"
 	"github.com/peruser-dev/peruser/internal/crash"
+	"github.com/peruser-dev/peruser/internal/env"
 	"github.com/peruser-dev/peruser/render"
 	"github.com/peruser-dev/peruser/spec"
 )
 
 // Run runs krm-fn with args (without the program name) and returns its exit code. A
 // panic (a bug) becomes one "internal error" line and exit code 3, never a stack trace.
-func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env render.Env) int {
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env env.Env) int {
 	return crash.Guard("krm-fn", stderr, func() int { return run(ctx, args, stdin, stdout, stderr, env) })
 }
 
-func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env render.Env) int {
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env env.Env) int {
 	var out bytes.Buffer
 	err := dispatch(ctx, args, stdin, &out, stderr, env)
 	var u usageError
@@ -82,7 +83,7 @@ func parseRenderArgs(args []string) (renderArgs, error) {
 	return ra, nil
 }
 
-func runRender(ctx context.Context, ra renderArgs, stdin io.Reader, stdout io.Writer, env render.Env) error {
+func runRender(ctx context.Context, ra renderArgs, stdin io.Reader, stdout io.Writer, env env.Env) error {
 	t, err := loadTarget(ra.path, ra.part, stdin, env) // shards.go
 	if err != nil {
 		return err
@@ -107,7 +108,7 @@ func warn(stderr io.Writer, doc *spec.Document) {
 
 // runFunction is the KRM function (function.go): kustomize hands a generator only its
 // own config; kpt hands a mutator the whole package, the config's own file included.
-func runFunction(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer, env render.Env) error {
+func runFunction(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer, env env.Env) error {
 	return executeFunction(stdin, stdout, env.Dir, func(rl *framework.ResourceList, cfg *functionConfig) error {
 		return processResourceList(ctx, rl, cfg, env)
 	})
@@ -116,7 +117,7 @@ func runFunction(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer,
 // processResourceList renders the Site (or the SiteShard's part of its Site) of cfg and
 // puts the objects in place of the ones an earlier run generated; every other item
 // stays (see replaceOwned).
-func processResourceList(ctx context.Context, rl *framework.ResourceList, cfg *functionConfig, env render.Env) error {
+func processResourceList(ctx context.Context, rl *framework.ResourceList, cfg *functionConfig, env env.Env) error {
 	var doc *spec.Document
 	var objs []*yaml.RNode
 	var err error
@@ -153,5 +154,5 @@ func reportError(w io.Writer, err error) {
 
 // Main is the process entry point.
 func Main() {
-	os.Exit(Run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr, render.OSEnv()))
+	os.Exit(Run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr, env.OS()))
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/peruser-dev/peruser/api/v1alpha1"
 	"github.com/peruser-dev/peruser/field"
+	"github.com/peruser-dev/peruser/internal/env"
 	"github.com/peruser-dev/peruser/render"
 	"github.com/peruser-dev/peruser/shard"
 	"github.com/peruser-dev/peruser/spec"
@@ -72,7 +73,7 @@ func parseShardsArgs(args []string) (opts layoutOptions, site, dir string, err e
 
 // runShards is `krm-fn shards SITE.yaml DIR`: check the whole site, then write its
 // shard layout (every file at once, or nothing) and a summary on stderr.
-func runShards(ctx context.Context, args []string, stdout, stderr io.Writer, env render.Env) error {
+func runShards(ctx context.Context, args []string, stdout, stderr io.Writer, env env.Env) error {
 	for _, a := range args {
 		if a == "-h" || a == "--help" {
 			_, err := io.WriteString(stdout, shardsUsage)

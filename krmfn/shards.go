@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/peruser-dev/peruser/api/v1alpha1"
+	"github.com/peruser-dev/peruser/internal/env"
 	"github.com/peruser-dev/peruser/internal/fnconfig"
 	"github.com/peruser-dev/peruser/render"
 	"github.com/peruser-dev/peruser/shard"
@@ -25,13 +26,13 @@ import (
 type target struct {
 	doc  *spec.Document
 	part shard.Part
-	env  render.Env
+	env  env.Env
 }
 
 // loadTarget reads path, a Site or a SiteShard. A SiteShard names its Site and its part
 // (partFlag must then be empty) and the Site's relative paths resolve in the Site's
 // folder; a Site renders partFlag, "" meaning all of it.
-func loadTarget(path, partFlag string, stdin io.Reader, env render.Env) (*target, error) {
+func loadTarget(path, partFlag string, stdin io.Reader, env env.Env) (*target, error) {
 	data, path, err := readSiteFile(path, stdin)
 	if err != nil {
 		return nil, err
@@ -66,7 +67,7 @@ func loadTarget(path, partFlag string, stdin io.Reader, env render.Env) (*target
 
 // shardTarget renders the part a loaded SiteShard names, reading the Site's relative
 // paths from the Site's own folder (a shard folder is not where the Site lives).
-func shardTarget(sh *spec.Shard, env render.Env) *target {
+func shardTarget(sh *spec.Shard, env env.Env) *target {
 	part, _ := sh.Config.Part() // checked by spec
 	env.Dir = filepath.Dir(sh.Site.Source)
 	return &target{doc: sh.Site, part: part, env: env}
@@ -83,7 +84,7 @@ func (t *target) renderTo(ctx context.Context, w io.Writer) error {
 // runSplit is `krm-fn render --out-dir DIR SITE.yaml`: every part of a sharded site,
 // rendered in one pass, as DIR/<part folder>/objects.yaml (for CI that pushes the
 // render to Flux as an artifact). The folder is written whole or not at all.
-func runSplit(ctx context.Context, path, dir string, env render.Env, stderr io.Writer) error {
+func runSplit(ctx context.Context, path, dir string, env env.Env, stderr io.Writer) error {
 	doc, err := spec.LoadDocument(path)
 	if err != nil {
 		return err
@@ -184,7 +185,7 @@ func loadSite(path string, stdin io.Reader) (*spec.Document, error) {
 // processShardConfig is the KRM function for a SiteShard functionConfig: the objects
 // of the part it names, the whole site checked first. dir is the working directory
 // (kustomize's and kpt's: the folder of the shard config).
-func processShardConfig(ctx context.Context, cfg *functionConfig, env render.Env) (*spec.Document, []*yaml.RNode, error) {
+func processShardConfig(ctx context.Context, cfg *functionConfig, env env.Env) (*spec.Document, []*yaml.RNode, error) {
 	clean := cfg.node.Copy()
 	fnconfig.Strip(clean)
 	sh, err := spec.ShardFromNodeAt(clean, cfg.source(), cfg.origin.Doc, env.Dir)
@@ -254,7 +255,7 @@ func cmpParams(getenv func(string) string) (map[string]string, error) {
 // CD Config Management Plugin (deploy/argocd-cmp/plugin.yaml). It runs in the
 // Application's source folder and renders, in order of preference: the file the
 // `config` parameter names; the folder's SiteShard (peruser-shard.yaml); site.yaml.
-func runArgoCDPlugin(ctx context.Context, args []string, stdout io.Writer, env render.Env) error {
+func runArgoCDPlugin(ctx context.Context, args []string, stdout io.Writer, env env.Env) error {
 	if len(args) != 1 || args[0] != "generate" {
 		return usageError{"argocd-plugin takes one argument: generate (the command plugin.yaml runs)"}
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/peruser-dev/peruser/directory"
 	"github.com/peruser-dev/peruser/field"
 	"github.com/peruser-dev/peruser/identity"
+	"github.com/peruser-dev/peruser/internal/env"
 	"github.com/peruser-dev/peruser/render"
 	"github.com/peruser-dev/peruser/spec"
 	"github.com/peruser-dev/peruser/userdiff"
@@ -54,7 +55,7 @@ func parseSnapshotArgs(args []string) (snapshotArgs, error) {
 // summary goes to stderr, and dropping more users than spec.directory.maxRemovals
 // allows is an error unless --allow-removals is given — a directory filter edited by
 // mistake must not revoke most users' access at the next sync.
-func runSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer, env render.Env) error {
+func runSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer, env env.Env) error {
 	a, err := parseSnapshotArgs(args)
 	if err != nil {
 		return err
@@ -72,7 +73,7 @@ func runSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer, e
 		return doc.Errors(field.List{field.Errorf("spec.directory.snapshot", "not set: --write needs the file to replace")})
 	}
 	env.Stderr = stderr
-	snap, stats, err := directory.Fetch(ctx, site.Metadata.Name, d, env.Directory())
+	snap, stats, err := directory.Fetch(ctx, site.Metadata.Name, d, env)
 	if err != nil {
 		return doc.Errors(err)
 	}
@@ -87,20 +88,13 @@ func runSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer, e
 		}
 		return s.Identities() // an old snapshot the site no longer accepts: identities only
 	}
-	if err := guardRemovals(doc, snapshotPath(env, d.Snapshot), snap, usersOf, a.allowRemovals, stderr); err != nil {
+	if err := guardRemovals(doc, env.Path(d.Snapshot), snap, usersOf, a.allowRemovals, stderr); err != nil {
 		return err
 	}
 	if a.write {
-		return writeAtomically(snapshotPath(env, d.Snapshot), snap)
+		return writeAtomically(env.Path(d.Snapshot), snap)
 	}
 	return snap.Write(stdout)
-}
-
-func snapshotPath(env render.Env, p string) string {
-	if p == "" || filepath.IsAbs(p) || env.Dir == "" {
-		return p
-	}
-	return filepath.Join(env.Dir, p)
 }
 
 // guardRemovals compares snap with the snapshot file at path, when there is one.

@@ -3,28 +3,31 @@ package render_test
 import (
 	// Defines -update, so that `go test ./... -update` runs in every package.
 	"context"
-	_ "github.com/peruser-dev/peruser/internal/golden"
 	"io"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/peruser-dev/peruser/internal/env"
+	_ "github.com/peruser-dev/peruser/internal/golden"
+
+	"sigs.k8s.io/kustomize/kyaml/kio"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
 	"github.com/peruser-dev/peruser/internal/sitegen"
 	"github.com/peruser-dev/peruser/render"
 	"github.com/peruser-dev/peruser/spec"
-	"sigs.k8s.io/kustomize/kyaml/kio"
-	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
 const benchUsers = 10000
 
-func benchEnv(b *testing.B) (render.Env, []byte) {
+func benchEnv(b *testing.B) (env.Env, []byte) {
 	b.Helper()
 	dir := b.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "registry.json"), []byte(sitegen.DockerConfig), 0o600); err != nil {
 		b.Fatal(err)
 	}
-	return render.Env{Dir: dir, Getenv: func(string) string { return "" }, Stderr: io.Discard},
+	return env.Env{Dir: dir, Getenv: func(string) string { return "" }, Stderr: io.Discard},
 		sitegen.OOD(benchUsers, "registry.json")
 }
 
@@ -46,7 +49,7 @@ func BenchmarkRender10kUsers(b *testing.B) {
 }
 
 // renderSite parses, checks, resolves and generates, failing b on any error.
-func renderSite(b testing.TB, site []byte, env render.Env) []*yaml.RNode {
+func renderSite(b testing.TB, site []byte, env env.Env) []*yaml.RNode {
 	doc, err := spec.ParseDocument(site, "bench.yaml")
 	if err != nil {
 		b.Fatal(err)

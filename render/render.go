@@ -2,9 +2,10 @@
 // a Site points to (files, environment variables), loads the directory's users
 // (package directory reads the snapshot or queries LDAP, called from here only),
 // resolves the users (package resolve, pure), runs the generators (pure) and writes the
-// objects as a YAML stream. Besides the command lines, only package spec (the Site file
-// itself) and package directory, called from here, touch files, the network or the
-// environment.
+// objects as a YAML stream. What it may read from the outside world is one env.Env
+// (internal/env), which it hands to package directory as it is. Besides the command
+// lines, only package spec (the Site file itself) and package directory, called from
+// here, touch files, the network or the environment.
 package render
 
 import (
@@ -13,7 +14,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/kio"
@@ -24,44 +24,20 @@ import (
 	"github.com/peruser-dev/peruser/field"
 	"github.com/peruser-dev/peruser/generators"
 	"github.com/peruser-dev/peruser/identity"
+	"github.com/peruser-dev/peruser/internal/env"
 	"github.com/peruser-dev/peruser/resolve"
 	"github.com/peruser-dev/peruser/shard"
 )
-
-// Env is what the pipeline may read from the outside world.
-type Env struct {
-	// Dir is the directory relative file paths are resolved against: the working
-	// directory, which kustomize sets to the kustomization's directory.
-	Dir string
-	// Getenv reads an environment variable.
-	Getenv func(string) string
-	// Stderr receives warnings.
-	Stderr io.Writer
-	// Live queries spec.directory's server even when its snapshot file exists
-	// (`krm-fn render --live`; PERUSER_DIRECTORY_LIVE=1 does the same).
-	Live bool
-}
-
-// OSEnv is the process's own environment, relative to its working directory.
-func OSEnv() Env {
-	return Env{Dir: ".", Getenv: os.Getenv, Stderr: os.Stderr}
-}
-
-// Directory is what package directory may read in this environment: where
-// spec.directory's relative paths, environment variables and warnings go.
-func (e Env) Directory() directory.Env {
-	return directory.Env{Dir: e.Dir, Getenv: e.Getenv, Stderr: e.Stderr}
-}
 
 // Users resolves the site's users exactly as a render does, without generating objects
 // (for commands that need the users only, such as `krm-fn users` and the
 // post-renderer's --site): the directory's users are loaded here, from the snapshot
 // or live LDAP, and resolution itself (package resolve) is pure.
-func Users(ctx context.Context, site *v1alpha1.Site, env Env) ([]identity.User, error) {
+func Users(ctx context.Context, site *v1alpha1.Site, env env.Env) ([]identity.User, error) {
 	var snap *directory.Snapshot
 	if d := site.Spec.Directory; d != nil {
 		var err error
-		if snap, err = directory.Load(ctx, site.Metadata.Name, d, env.Directory(), env.Live); err != nil {
+		if snap, err = directory.Load(ctx, site.Metadata.Name, d, env); err != nil {
 			return nil, err
 		}
 	}
@@ -77,7 +53,7 @@ func UsersFrom(site *v1alpha1.Site, snap *directory.Snapshot, stderr io.Writer) 
 
 // Site renders every object of site. On any error it returns no objects at all: a
 // GitOps engine that received a partial list would prune the missing users.
-func Site(ctx context.Context, site *v1alpha1.Site, env Env) ([]*yaml.RNode, error) {
+func Site(ctx context.Context, site *v1alpha1.Site, env env.Env) ([]*yaml.RNode, error) {
 	in, users, err := prepare(ctx, site, env)
 	if err != nil {
 		return nil, err
@@ -88,13 +64,13 @@ func Site(ctx context.Context, site *v1alpha1.Site, env Env) ([]*yaml.RNode, err
 // SiteTo renders site straight to w as a YAML stream, one user at a time, so memory does
 // not grow with the number of users. Every check runs before the first byte is written;
 // callers that must never leave partial output (krm-fn) still buffer w.
-func SiteTo(ctx context.Context, site *v1alpha1.Site, env Env, w io.Writer) error {
+func SiteTo(ctx context.Context, site *v1alpha1.Site, env env.Env, w io.Writer) error {
 	return PartTo(ctx, site, shard.Whole, env, w)
 }
 
 // PartTo is SiteTo for one part of a sharded site. The whole site is still read,
 // resolved and checked first: a part renders only when the whole site would.
-func PartTo(ctx context.Context, site *v1alpha1.Site, part shard.Part, env Env, w io.Writer) error {
+func PartTo(ctx context.Context, site *v1alpha1.Site, part shard.Part, env env.Env, w io.Writer) error {
 	if err := part.Check(site.ShardCount()); err != nil {
 		return err
 	}
@@ -106,7 +82,7 @@ func PartTo(ctx context.Context, site *v1alpha1.Site, part shard.Part, env Env, 
 }
 
 // Part renders one part of site as objects (see PartTo).
-func Part(ctx context.Context, site *v1alpha1.Site, part shard.Part, env Env) ([]*yaml.RNode, error) {
+func Part(ctx context.Context, site *v1alpha1.Site, part shard.Part, env env.Env) ([]*yaml.RNode, error) {
 	if err := part.Check(site.ShardCount()); err != nil {
 		return nil, err
 	}
@@ -128,7 +104,7 @@ func Part(ctx context.Context, site *v1alpha1.Site, part shard.Part, env Env) ([
 // Split renders every part of a sharded site in one pass (one load, one check, each
 // user generated once) and returns each part's YAML stream, the site part included;
 // a shard without users has an empty stream.
-func Split(ctx context.Context, site *v1alpha1.Site, env Env) (map[shard.Part][]byte, error) {
+func Split(ctx context.Context, site *v1alpha1.Site, env env.Env) (map[shard.Part][]byte, error) {
 	n := site.ShardCount()
 	if n == 0 {
 		return nil, field.List{field.Errorf("spec.sharding", "not set: only a sharded site can be split into parts")}
@@ -183,7 +159,7 @@ func (s *stream) write(batch []*yaml.RNode) error {
 }
 
 // prepare reads the render-time inputs and resolves the users.
-func prepare(ctx context.Context, site *v1alpha1.Site, env Env) (generators.Inputs, []identity.User, error) {
+func prepare(ctx context.Context, site *v1alpha1.Site, env env.Env) (generators.Inputs, []identity.User, error) {
 	in, err := ReadInputs(site, env)
 	if err != nil {
 		return in, nil, err
@@ -196,7 +172,7 @@ func prepare(ctx context.Context, site *v1alpha1.Site, env Env) (generators.Inpu
 }
 
 // ReadInputs reads and checks what the spec points to: the registry's docker config.
-func ReadInputs(site *v1alpha1.Site, env Env) (generators.Inputs, error) {
+func ReadInputs(site *v1alpha1.Site, env env.Env) (generators.Inputs, error) {
 	var in generators.Inputs
 	if reg := site.Spec.Registry; reg != nil && reg.ExternalSecret == nil {
 		b, err := readDockerConfig(reg, env)
@@ -208,7 +184,7 @@ func ReadInputs(site *v1alpha1.Site, env Env) (generators.Inputs, error) {
 	return in, nil
 }
 
-func readDockerConfig(reg *v1alpha1.Registry, env Env) ([]byte, error) {
+func readDockerConfig(reg *v1alpha1.Registry, env env.Env) ([]byte, error) {
 	var (
 		b    []byte
 		path field.Path
@@ -218,10 +194,7 @@ func readDockerConfig(reg *v1alpha1.Registry, env Env) ([]byte, error) {
 	case reg.DockerConfigJSONFile != "":
 		path = "spec.registry.dockerConfigJSONFile"
 		what = reg.DockerConfigJSONFile
-		p := reg.DockerConfigJSONFile
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(env.Dir, p)
-		}
+		p := env.Path(reg.DockerConfigJSONFile)
 		var err error
 		if b, err = os.ReadFile(p); err != nil {
 			return nil, field.List{field.Errorf(path.String(), "cannot read %s: %v", p, unwrapPathError(err))}
@@ -229,9 +202,7 @@ func readDockerConfig(reg *v1alpha1.Registry, env Env) ([]byte, error) {
 	case reg.DockerConfigJSONEnv != "":
 		path = "spec.registry.dockerConfigJSONEnv"
 		what = "$" + reg.DockerConfigJSONEnv
-		if env.Getenv != nil {
-			b = []byte(env.Getenv(reg.DockerConfigJSONEnv))
-		}
+		b = []byte(env.Var(reg.DockerConfigJSONEnv))
 		if len(strings.TrimSpace(string(b))) == 0 {
 			return nil, field.List{field.Errorf(path.String(), "environment variable %s is not set or empty", reg.DockerConfigJSONEnv)}
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/peruser-dev/peruser/api/v1alpha1"
+	"github.com/peruser-dev/peruser/internal/env"
 	"github.com/peruser-dev/peruser/internal/sitegen"
 	"github.com/peruser-dev/peruser/render"
 )
@@ -17,8 +18,8 @@ import (
 func TestReadInputs(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "registry.json"), []byte(sitegen.DockerConfig), 0o600))
-	env := map[string]string{"GOOD": sitegen.DockerConfig, "BAD": `{"auths": oops-secret}`}
-	e := render.Env{Dir: dir, Getenv: func(k string) string { return env[k] }}
+	vars := map[string]string{"GOOD": sitegen.DockerConfig, "BAD": `{"auths": oops-secret}`}
+	e := env.Env{Dir: dir, Getenv: func(k string) string { return vars[k] }}
 	tests := []struct {
 		name    string
 		reg     *v1alpha1.Registry
@@ -54,7 +55,7 @@ func TestReadInputs(t *testing.T) {
 }
 
 func TestWriteHasNoReaderAnnotations(t *testing.T) {
-	e := render.Env{Dir: t.TempDir(), Getenv: func(string) string { return "" }}
+	e := env.Env{Dir: t.TempDir(), Getenv: func(string) string { return "" }}
 	doc := strings.Replace(string(sitegen.OOD(3, "")), "spec:\n", "spec:\n  namespace: {podSecurity: baseline}\n", 1)
 	objs := renderSite(t, []byte(doc), e)
 	var b strings.Builder

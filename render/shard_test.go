@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/peruser-dev/peruser/internal/env"
 	"github.com/peruser-dev/peruser/internal/sitegen"
 	"github.com/peruser-dev/peruser/internal/testenv"
 	"github.com/peruser-dev/peruser/render"
@@ -56,7 +57,7 @@ func TestPartsUnionIsTheWholeSite(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "registry.json"), []byte(sitegen.DockerConfig), 0o600))
-	env := render.Env{Dir: dir, Getenv: func(string) string { return "" }, Stderr: os.Stderr}
+	env := env.Env{Dir: dir, Getenv: func(string) string { return "" }, Stderr: os.Stderr}
 	for _, shards := range []int{1, 3, 7, 16} {
 		t.Run(fmt.Sprint(shards), func(t *testing.T) {
 			doc, err := spec.ParseDocument(shardedSite(t, 60, shards), "site.yaml")
@@ -98,7 +99,7 @@ func TestPartStillChecksTheWholeSite(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "registry.json"), []byte(sitegen.DockerConfig), 0o600))
-	env := render.Env{Dir: dir, Getenv: func(string) string { return "" }, Stderr: os.Stderr}
+	env := env.Env{Dir: dir, Getenv: func(string) string { return "" }, Stderr: os.Stderr}
 	site := string(shardedSite(t, 8, 4)) + "    - {name: \"..\", uid: 29998, gid: 29998}\n"
 	doc, err := spec.ParseDocument([]byte(site), "site.yaml")
 	require.NoError(t, err)
@@ -114,7 +115,7 @@ func TestPartStillChecksTheWholeSite(t *testing.T) {
 
 func TestPartOutsideTheSite(t *testing.T) {
 	ctx := context.Background()
-	env := render.Env{Dir: t.TempDir(), Getenv: func(string) string { return "" }, Stderr: os.Stderr}
+	env := env.Env{Dir: t.TempDir(), Getenv: func(string) string { return "" }, Stderr: os.Stderr}
 	doc, err := spec.ParseDocument([]byte(strings.Replace(string(shardedSite(t, 4, 2)), "  registry: {dockerConfigJSONFile: registry.json}\n", "", 1)), "site.yaml")
 	require.NoError(t, err)
 	var b bytes.Buffer

@@ -10,6 +10,7 @@ import (
 	"github.com/peruser-dev/peruser/api/v1alpha1"
 	"github.com/peruser-dev/peruser/directory"
 	"github.com/peruser-dev/peruser/identity"
+	"github.com/peruser-dev/peruser/internal/env"
 	_ "github.com/peruser-dev/peruser/internal/golden" // defines -update
 	"github.com/peruser-dev/peruser/render"
 	"github.com/peruser-dev/peruser/resolve"
@@ -104,7 +105,7 @@ func TestDirectoryDuplicateUIDAcrossSources(t *testing.T) {
 
 func TestDirectoryUnreachableFailsClosed(t *testing.T) {
 	site := loadSite(t, lsstSite)
-	users, err := render.Users(context.Background(), site, render.Env{})
+	users, err := render.Users(context.Background(), site, env.Env{})
 	require.Error(t, err)
 	assert.Nil(t, users)
 	assert.Contains(t, err.Error(), "spec.directory.url: cannot connect to ldap://127.0.0.1:1")

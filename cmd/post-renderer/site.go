@@ -12,6 +12,7 @@ import (
 	"github.com/peruser-dev/peruser/generators"
 	"github.com/peruser-dev/peruser/harden"
 	"github.com/peruser-dev/peruser/identity"
+	"github.com/peruser-dev/peruser/internal/env"
 	"github.com/peruser-dev/peruser/render"
 	"github.com/peruser-dev/peruser/spec"
 )
@@ -52,7 +53,7 @@ func siteUser(ctx context.Context, sitePath, user, namespace string, stderr io.W
 	site := doc.Site
 	// Relative paths in the site (directory snapshot, caFile) are read from the working
 	// directory and secrets from the environment, exactly as krm-fn reads them.
-	env := render.OSEnv()
+	env := env.OS()
 	env.Stderr = stderr
 	users, err := render.Users(ctx, site, env)
 	if err != nil {
