@@ -11,15 +11,15 @@ import (
 
 // pullSecret is the registry's kubernetes.io/dockerconfigjson Secret in the user's
 // namespace, or the ExternalSecret that makes it; nil when the site has no registry.
-func (g *generator) pullSecret(u identity.User) *yaml.Node {
+func (g *generator) pullSecret(u identity.User, labels map[string]string) *yaml.Node {
 	reg := g.site.Spec.Registry
 	if reg == nil {
 		return nil
 	}
 	if es := reg.ExternalSecret; es != nil {
-		return externalSecret(reg.SecretName, u.Namespace, g.userLabels(u), es)
+		return externalSecret(reg.SecretName, u.Namespace, labels, es)
 	}
-	return object("v1", "Secret", meta(reg.SecretName, u.Namespace, g.userLabels(u), nil),
+	return object("v1", "Secret", meta(reg.SecretName, u.Namespace, labels, nil),
 		"type", "kubernetes.io/dockerconfigjson",
 		"data", mapping(".dockerconfigjson", g.dockerConfigB64))
 }
