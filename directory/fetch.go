@@ -3,7 +3,6 @@ package directory
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io/fs"
 	"strconv"
 	"strings"
@@ -83,103 +82,6 @@ func Fetch(ctx context.Context, site string, d *v1alpha1.Directory, env env.Env)
 		env.Warnf("spec.directory: skipped %s (onInvalidRecord: skip)", s)
 	}
 	return NewSnapshot(site, SourceOf(d), res.Users), stats, nil
-}
-
-// LookupUser resolves one user by name without reading the whole directory, for
-// tools that need a single identity (e.g. the post-renderer's --user). The name and
-// every value taken from the directory are escaped before they enter a filter: a
-// name such as `*)(uid=*` matches only a user of that literal name.
-func LookupUser(ctx context.Context, d *v1alpha1.Directory, env env.Env, name string) (*User, Stats, error) {
-	var stats Stats
-	c, err := connect(ctx, d, env, &stats)
-	if err != nil {
-		return nil, stats, err
-	}
-	defer c.close()
-	a := d.Attributes
-	userFilter := fmt.Sprintf("(&%s(%s=%s))", d.Users.Filter, a.Name, ldap.EscapeFilter(name))
-	users, err := c.search(ctx, specPath.Child("users"), d.Users.BaseDN, userFilter, userAttributes(d))
-	if err != nil {
-		return nil, stats, err
-	}
-	if len(users) == 0 {
-		return nil, stats, field.List{field.Errorf(specPath.Child("users").String(), "no user named %q under %s matching %s", name, d.Users.BaseDN, d.Users.Filter)}
-	}
-	// The user's groups: by membership, by primary gid, and the groups that select users.
-	var terms []string
-	switch d.MemberScheme {
-	case v1alpha1.MemberUID:
-		terms = append(terms, fmt.Sprintf("(memberUid=%s)", ldap.EscapeFilter(name)))
-	case v1alpha1.MemberDN:
-		for _, u := range users {
-			terms = append(terms, fmt.Sprintf("(member=%s)", ldap.EscapeFilter(u.DN)))
-		}
-	}
-	for _, u := range users {
-		if gid := u.GetEqualFoldAttributeValue(a.GID); gid != "" {
-			terms = append(terms, fmt.Sprintf("(%s=%s)", a.GroupGID, ldap.EscapeFilter(gid)))
-		}
-	}
-	for _, g := range d.Users.InGroups {
-		terms = append(terms, fmt.Sprintf("(%s=%s)", a.GroupName, ldap.EscapeFilter(g)))
-	}
-	var groups []*ldap.Entry
-	if len(terms) > 0 {
-		filter := fmt.Sprintf("(&%s(|%s))", d.Groups.Filter, strings.Join(terms, ""))
-		if groups, err = c.search(ctx, specPath.Child("groups"), d.Groups.BaseDN, filter, groupAttributes(d)); err != nil {
-			return nil, stats, err
-		}
-	}
-	if d.MemberScheme == v1alpha1.MemberOf {
-		// memberOf holds DNs; each is read with the group filter, and only if it lies
-		// under groups.baseDN, like the full search would find it.
-		base := normalizeDN(d.Groups.BaseDN)
-		for _, u := range users {
-			for _, dn := range u.GetEqualFoldAttributeValues("memberOf") {
-				if n := normalizeDN(dn); n != base && !strings.HasSuffix(n, "\x00"+base) {
-					continue
-				}
-				req := ldap.NewSearchRequest(dn, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 0, int(c.timeout.Seconds()), false,
-					d.Groups.Filter, groupAttributes(d), nil)
-				res, err := c.l.Search(req)
-				stats.RoundTrips++
-				stats.Pages++
-				if ldap.IsErrorWithCode(err, ldap.LDAPResultNoSuchObject) {
-					continue
-				}
-				if err != nil {
-					return nil, stats, field.List{field.Errorf(specPath.Child("groups").String(), "reading group %s failed: %s", dn, searchError(err, c.timeout))}
-				}
-				groups = append(groups, res.Entries...)
-			}
-		}
-	}
-	groups = uniqueEntries(groups)
-	if err := checkRanged(d, groups); err != nil {
-		return nil, stats, err
-	}
-	res, err := Build(d, users, groups)
-	if err != nil {
-		return nil, stats, err
-	}
-	if len(res.Users) == 0 {
-		return nil, stats, field.List{field.Errorf(specPath.Child("users").Child("inGroups").String(), "user %q is in none of the groups %s", name, strings.Join(d.Users.InGroups, ", "))}
-	}
-	u := res.Users[0]
-	return &u, stats, nil
-}
-
-func uniqueEntries(es []*ldap.Entry) []*ldap.Entry {
-	seen := map[string]bool{}
-	out := es[:0]
-	for _, e := range es {
-		k := normalizeDN(e.DN)
-		if !seen[k] {
-			seen[k] = true
-			out = append(out, e)
-		}
-	}
-	return out
 }
 
 func userAttributes(d *v1alpha1.Directory) []string {

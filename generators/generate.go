@@ -157,22 +157,26 @@ func (g *generator) siteWide() []*yaml.Node {
 // ResourceQuota, LimitRange, PersistentVolumeClaim, PersistentVolume, Ingress. Objects
 // a site does not configure are left out; the order of the others never changes.
 func (g *generator) perUser(u identity.User) []*yaml.Node {
+	labels := g.userLabels(u) // one map for all of u's objects: read it, never write it
 	out := make([]*yaml.Node, 0, perUserObjects)
-	out = append(out, g.namespace(u))
-	out = append(out, g.serviceAccount(u))
-	if s := g.pullSecret(u); s != nil {
+	out = append(out, g.namespace(u, labels))
+	out = append(out, g.serviceAccount(u, labels))
+	if s := g.pullSecret(u, labels); s != nil {
 		out = append(out, s)
 	}
-	out = append(out, g.roleBindings(u)...)
-	out = append(out, g.jobPodReaperRoleBinding(u)...) // reapers.go
-	out = append(out, g.networkPolicies(u)...)
-	out = append(out, g.quota(u)...)
-	out = append(out, g.storage(u)...) // storage.go: PersistentVolumeClaim, PersistentVolume
-	out = append(out, g.ingress(u)...) // ingress.go
+	out = append(out, g.roleBindings(u, labels)...)
+	out = append(out, g.jobPodReaperRoleBinding(u, labels)...) // reapers.go
+	out = append(out, g.networkPolicies(u, labels)...)
+	out = append(out, g.quota(u, labels)...)
+	out = append(out, g.storage(u, labels)...) // storage.go: PersistentVolumeClaim, PersistentVolume
+	out = append(out, g.ingress(u, labels)...) // ingress.go
 	return out
 }
 
-// userLabels are the labels of every object of user u.
+// userLabels are the labels of every object of user u. perUser computes them once and
+// hands the one map to each generator of u's objects, which only read it (meta turns
+// it into nodes at once): a generator that needs more labels copies them into a map of
+// its own, as namespace does.
 func (g *generator) userLabels(u identity.User) map[string]string {
 	l := make(map[string]string, len(g.siteLabels)+1)
 	for k, v := range g.siteLabels {

@@ -24,7 +24,7 @@ func IngressHost(u identity.User, domain string) string {
 // ingress is the user's Ingress, when the site configures one: TLS for the user's host
 // (with the site's secret name, or none for the controller's default certificate), the backend Service of the user's profile (or the site's), and the source
 // ranges as ingress-nginx's allow-list annotation.
-func (g *generator) ingress(u identity.User) []*yaml.Node {
+func (g *generator) ingress(u identity.User, labels map[string]string) []*yaml.Node {
 	in := g.site.Spec.Ingress
 	if in == nil {
 		return nil
@@ -54,7 +54,7 @@ func (g *generator) ingress(u identity.User) []*yaml.Node {
 		"backend", mapping("service", mapping("name", service, "port", portNode)),
 		"path", "/",
 		"pathType", "Prefix")
-	return []*yaml.Node{object(netAPI, "Ingress", meta(IngressName, u.Namespace, g.userLabels(u), annotations),
+	return []*yaml.Node{object(netAPI, "Ingress", meta(IngressName, u.Namespace, labels, annotations),
 		"spec", mapping(
 			"ingressClassName", class,
 			"rules", seq(mapping("host", host, "http", mapping("paths", seq(path)))),

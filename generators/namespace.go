@@ -14,21 +14,21 @@ const psaPrefix = "pod-security.kubernetes.io/"
 // namespace is the user's Namespace: the site's labels and annotations, the managed
 // labels, the Pod Security Admission level, and the user's identity as annotations
 // (the admission policy compares pods against them).
-func (g *generator) namespace(u identity.User) *yaml.Node {
+func (g *generator) namespace(u identity.User, labels map[string]string) *yaml.Node {
 	ns := g.site.Spec.Namespace
-	labels := make(map[string]string, len(ns.Labels)+6)
+	all := make(map[string]string, len(ns.Labels)+len(labels)+4)
 	for k, v := range ns.Labels {
-		labels[k] = v
+		all[k] = v
 	}
-	for k, v := range g.userLabels(u) {
-		labels[k] = v
+	for k, v := range labels {
+		all[k] = v
 	}
 	// The apiserver adds this label itself; writing it keeps a re-apply a no-op and
 	// lets NetworkPolicies select the namespace before it exists.
-	labels["kubernetes.io/metadata.name"] = u.Namespace
+	all["kubernetes.io/metadata.name"] = u.Namespace
 	if level := g.podSecurityLevel(); level != "" { // podrestrictions.go
 		for _, mode := range []string{"enforce", "audit", "warn"} {
-			labels[psaPrefix+mode] = level
+			all[psaPrefix+mode] = level
 		}
 	}
 	annotations := make(map[string]string, len(ns.Annotations)+4)
@@ -41,5 +41,5 @@ func (g *generator) namespace(u identity.User) *yaml.Node {
 	annotations[AnnotationSupplementalGIDs] = formatGIDs(u.SupplementalGIDs())
 	g.mountAnnotation(u, annotations)        // podrestrictions.go
 	annotations = g.protectData(annotations) // lifecycle.go: never pruned by GitOps
-	return object("v1", "Namespace", meta(u.Namespace, "", labels, annotations))
+	return object("v1", "Namespace", meta(u.Namespace, "", all, annotations))
 }

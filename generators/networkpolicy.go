@@ -18,9 +18,8 @@ const (
 // networkPolicies isolate the user's pods: ingress only from the same namespace, the
 // site's allowed CIDRs (the OOD web nodes) and allowed namespaces; with egress
 // restriction, egress only to the same namespace, cluster DNS and allowed CIDRs.
-func (g *generator) networkPolicies(u identity.User) []*yaml.Node {
+func (g *generator) networkPolicies(u identity.User, labels map[string]string) []*yaml.Node {
 	np := g.site.Spec.NetworkPolicy
-	labels := g.userLabels(u)
 	peers := []*yaml.Node{mapping("podSelector", emptyMap())}
 	for _, c := range np.AllowCIDRs {
 		peers = append(peers, mapping("ipBlock", mapping("cidr", c)))

@@ -17,12 +17,11 @@ const (
 )
 
 // quota is the ResourceQuota and LimitRange of the user's profile; none without one.
-func (g *generator) quota(u identity.User) []*yaml.Node {
+func (g *generator) quota(u identity.User, labels map[string]string) []*yaml.Node {
 	if u.Profile == "" {
 		return nil
 	}
 	p := g.site.Spec.Profiles[u.Profile]
-	labels := g.userLabels(u)
 	var out []*yaml.Node
 	if len(p.Quota) > 0 {
 		out = append(out, object("v1", "ResourceQuota", meta(ResourceQuotaName, u.Namespace, labels, nil),

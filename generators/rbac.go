@@ -16,9 +16,8 @@ const rbacGroup = "rbac.authorization.k8s.io"
 // namespace, but subjects is an atomic list, so any difference in form would make the
 // first server-side apply over the hook's RoleBinding a conflict
 // (docs/migrating-from-the-ood-hook.md).
-func (g *generator) roleBindings(u identity.User) []*yaml.Node {
+func (g *generator) roleBindings(u identity.User, labels map[string]string) []*yaml.Node {
 	r := g.site.Spec.RBAC
-	labels := g.userLabels(u)
 	user := mapping("apiGroup", rbacGroup, "kind", "User", "name", r.SubjectPrefix+u.Name, "namespace", u.Namespace)
 	sa := mapping("kind", "ServiceAccount", "name", "default", "namespace", u.Namespace)
 	return []*yaml.Node{

@@ -26,12 +26,12 @@ const (
 
 // jobPodReaperRoleBinding lets the reaper list and delete the user's expired pods and
 // their services, configmaps and secrets (OOD's hook names it the same way).
-func (g *generator) jobPodReaperRoleBinding(u identity.User) []*yaml.Node {
+func (g *generator) jobPodReaperRoleBinding(u identity.User, labels map[string]string) []*yaml.Node {
 	r := g.site.Spec.Reapers.JobPodReaper
 	if !r.Enabled {
 		return nil
 	}
-	return []*yaml.Node{roleBinding(u.Slug+"-job-pod-reaper-rolebinding", u.Namespace, g.userLabels(u), JobPodReaperClusterRole, g.jobPodReaperSubject())}
+	return []*yaml.Node{roleBinding(u.Slug+"-job-pod-reaper-rolebinding", u.Namespace, labels, JobPodReaperClusterRole, g.jobPodReaperSubject())}
 }
 
 // jobPodReaperSubject is the reaper's ServiceAccount as an RBAC subject.

@@ -2,9 +2,6 @@ package generators
 
 import (
 	"encoding/base64"
-	"encoding/json"
-	"errors"
-	"fmt"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
@@ -14,15 +11,15 @@ import (
 
 // pullSecret is the registry's kubernetes.io/dockerconfigjson Secret in the user's
 // namespace, or the ExternalSecret that makes it; nil when the site has no registry.
-func (g *generator) pullSecret(u identity.User) *yaml.Node {
+func (g *generator) pullSecret(u identity.User, labels map[string]string) *yaml.Node {
 	reg := g.site.Spec.Registry
 	if reg == nil {
 		return nil
 	}
 	if es := reg.ExternalSecret; es != nil {
-		return externalSecret(reg.SecretName, u.Namespace, g.userLabels(u), es)
+		return externalSecret(reg.SecretName, u.Namespace, labels, es)
 	}
-	return object("v1", "Secret", meta(reg.SecretName, u.Namespace, g.userLabels(u), nil),
+	return object("v1", "Secret", meta(reg.SecretName, u.Namespace, labels, nil),
 		"type", "kubernetes.io/dockerconfigjson",
 		"data", mapping(".dockerconfigjson", g.dockerConfigB64))
 }
@@ -47,26 +44,3 @@ func externalSecret(name, namespace string, labels map[string]string, es *v1alph
 }
 
 func encodeBase64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
-
-// CheckDockerConfig verifies that b is a docker config JSON with an "auths" object,
-// the form kubelet reads from a kubernetes.io/dockerconfigjson Secret. Its errors
-// never quote the content: it is a credential.
-func CheckDockerConfig(b []byte) error {
-	var cfg struct {
-		Auths map[string]json.RawMessage `json:"auths"`
-	}
-	if err := json.Unmarshal(b, &cfg); err != nil {
-		var syn *json.SyntaxError
-		if errors.As(err, &syn) {
-			return fmt.Errorf("not valid JSON (syntax error at byte %d)", syn.Offset)
-		}
-		return fmt.Errorf(`not a docker config: expected a JSON object with an "auths" object`)
-	}
-	if cfg.Auths == nil {
-		return fmt.Errorf(`not a docker config: no "auths" object (expected {"auths": {"registry.example.edu": {"auth": "..."}}})`)
-	}
-	if len(cfg.Auths) == 0 {
-		return fmt.Errorf(`not a docker config: "auths" is empty`)
-	}
-	return nil
-}

@@ -51,14 +51,13 @@ func (g *generator) checkStorage(users []identity.User) error {
 // claim can take the volume and no dynamic provisioner interferes (storageClassName
 // "" on both). The volume's reclaim policy is Retain: deleting the claim or the
 // namespace never deletes the data.
-func (g *generator) storage(u identity.User) []*yaml.Node {
+func (g *generator) storage(u identity.User, labels map[string]string) []*yaml.Node {
 	st := g.site.Spec.Storage
 	if st == nil {
 		return nil
 	}
 	capacity := canonicalQuantity(g.site.StorageCapacityFor(u.Profile))
 	pvName := PersistentVolumeName(u, st.ClaimName)
-	labels := g.userLabels(u)
 	accessModes := []string{"ReadWriteMany"}
 	pvc := object("v1", "PersistentVolumeClaim", meta(st.ClaimName, u.Namespace, labels, g.protectData(nil)),
 		"spec", mapping(

@@ -207,7 +207,7 @@ func readDockerConfig(reg *v1alpha1.Registry, env env.Env) ([]byte, error) {
 			return nil, field.List{field.Errorf(path.String(), "environment variable %s is not set or empty", reg.DockerConfigJSONEnv)}
 		}
 	}
-	if err := generators.CheckDockerConfig(b); err != nil {
+	if err := checkDockerConfig(b); err != nil {
 		return nil, field.List{field.Errorf(path.String(), "%s: %v", what, err)}
 	}
 	return b, nil

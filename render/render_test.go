@@ -18,7 +18,8 @@ import (
 func TestReadInputs(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "registry.json"), []byte(sitegen.DockerConfig), 0o600))
-	vars := map[string]string{"GOOD": sitegen.DockerConfig, "BAD": `{"auths": oops-secret}`}
+	vars := map[string]string{"GOOD": sitegen.DockerConfig, "BAD": `{"auths": oops-secret}`,
+		"ARRAY": `["oops-secret"]`, "NOAUTHS": `{"oops-secret": {}}`, "EMPTY": `{"auths": {}}`}
 	e := env.Env{Dir: dir, Getenv: func(k string) string { return vars[k] }}
 	tests := []struct {
 		name    string
@@ -37,6 +38,12 @@ func TestReadInputs(t *testing.T) {
 			"spec.registry.dockerConfigJSONEnv: environment variable UNSET is not set or empty"},
 		{"bad env content is not echoed", &v1alpha1.Registry{DockerConfigJSONEnv: "BAD"}, "",
 			"spec.registry.dockerConfigJSONEnv: $BAD: not valid JSON (syntax error at byte 11)"},
+		{"not an object", &v1alpha1.Registry{DockerConfigJSONEnv: "ARRAY"}, "",
+			`spec.registry.dockerConfigJSONEnv: $ARRAY: not a docker config: expected a JSON object with an "auths" object`},
+		{"no auths", &v1alpha1.Registry{DockerConfigJSONEnv: "NOAUTHS"}, "",
+			`spec.registry.dockerConfigJSONEnv: $NOAUTHS: not a docker config: no "auths" object (expected {"auths": {"registry.example.edu": {"auth": "..."}}})`},
+		{"empty auths", &v1alpha1.Registry{DockerConfigJSONEnv: "EMPTY"}, "",
+			`spec.registry.dockerConfigJSONEnv: $EMPTY: not a docker config: "auths" is empty`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -36,13 +36,17 @@ func (s *Schema) accepted(schemaURL string) []string {
 	return slices.Sorted(maps.Keys(props))
 }
 
-// nodeAt finds the subschema a validator location (URL#/json/pointer) points to.
+// nodeAt finds the subschema a validator location (URL#/json/pointer) points to, in
+// the document of that URL (a $ref may lead into a sibling schema).
 func (s *Schema) nodeAt(schemaURL string) (map[string]any, bool) {
-	_, frag, ok := strings.Cut(schemaURL, "#")
+	url, frag, ok := strings.Cut(schemaURL, "#")
 	if !ok {
 		return nil, false
 	}
-	node := s.raw
+	node, ok := s.raw[url]
+	if !ok {
+		return nil, false
+	}
 	for _, tok := range strings.Split(strings.TrimPrefix(frag, "/"), "/") {
 		if tok == "" {
 			continue

@@ -47,37 +47,59 @@ const (
 	siteShardURL = "https://peruser.dev/schema/v1alpha1/siteshard.schema.json"
 )
 
+// documents are the embedded schemas by $id. A schema may $ref another by its file
+// name (hardening.schema.json takes the duration rule from site.schema.json), so that
+// a rule is written once. Each $id ends in its file name, so such a reference means the
+// same sibling however it is resolved: against the $id (the JSON Schema rule, and this
+// package, which registers every document), or against the file an editor loaded (what
+// yaml-language-server does for a schema in a checkout).
+var documents = []struct {
+	url  string
+	data []byte
+}{
+	{siteURL, SiteJSON},
+	{hardeningURL, HardeningJSON},
+	{siteShardURL, SiteShardJSON},
+}
+
 // Schema is a compiled schema of one kind. Compile it once per document and reuse it.
 type Schema struct {
 	schema *jsonschema.Schema
-	// raw is the schema document, where errorMessage keywords are looked up.
-	raw any
+	// raw are the schema documents by URL, where errorMessage keywords and the
+	// properties of an object are looked up.
+	raw map[string]any
 }
 
 // CompileSite compiles the embedded Site schema.
-func CompileSite() (*Schema, error) { return compile(siteURL, SiteJSON) }
+func CompileSite() (*Schema, error) { return compile(siteURL) }
 
 // CompileHardening compiles the embedded Hardening schema.
-func CompileHardening() (*Schema, error) { return compile(hardeningURL, HardeningJSON) }
+func CompileHardening() (*Schema, error) { return compile(hardeningURL) }
 
 // CompileSiteShard compiles the embedded SiteShard schema.
-func CompileSiteShard() (*Schema, error) { return compile(siteShardURL, SiteShardJSON) }
+func CompileSiteShard() (*Schema, error) { return compile(siteShardURL) }
 
-func compile(url string, data []byte) (*Schema, error) {
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
-	if err != nil {
-		return nil, fmt.Errorf("embedded schema %s: %w", url, err)
-	}
+// compile compiles the schema at url with every embedded document registered, so that
+// a $ref to a sibling schema resolves without a network.
+func compile(url string) (*Schema, error) {
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft2020)
-	if err := c.AddResource(url, doc); err != nil {
-		return nil, fmt.Errorf("embedded schema %s: %w", url, err)
+	raw := make(map[string]any, len(documents))
+	for _, d := range documents {
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(d.data))
+		if err != nil {
+			return nil, fmt.Errorf("embedded schema %s: %w", d.url, err)
+		}
+		if err := c.AddResource(d.url, doc); err != nil {
+			return nil, fmt.Errorf("embedded schema %s: %w", d.url, err)
+		}
+		raw[d.url] = doc
 	}
 	s, err := c.Compile(url)
 	if err != nil {
 		return nil, fmt.Errorf("embedded schema %s: %w", url, err)
 	}
-	return &Schema{schema: s, raw: doc}, nil
+	return &Schema{schema: s, raw: raw}, nil
 }
 
 // Validate checks doc (JSON-decoded: map[string]any, []any, json.Number, string, bool,
@@ -211,7 +233,9 @@ func (s *Schema) describe(e *jsonschema.ValidationError) []msg {
 }
 
 // patternNames words the schema's shared patterns, so that a user reads "is not a
-// Kubernetes quantity" instead of a regular expression.
+// Kubernetes quantity" instead of a regular expression. The keys are the schemas'
+// patterns, character for character; TestPatternNamesAreSchemaPatterns fails when a
+// schema's pattern changes without its key.
 var patternNames = map[string]string{
 	`^[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+|[KMGTPE]i|[mkMGTPE])?$`: "a Kubernetes quantity (such as 500m, 4, 1.5, 8Gi)",
 	`^[0-9a-fA-F:.]+/[0-9]{1,3}$`:                                       "a CIDR (such as 10.20.0.0/16)",

@@ -38,16 +38,8 @@ func (d *Document) Errors(err error) error {
 	return fmt.Errorf("%s: %w", d.Source, err)
 }
 
-// Load reads and checks the Site in the file at path. Errors name the file and line.
-func Load(path string) (*v1alpha1.Site, error) {
-	d, err := LoadDocument(path)
-	if err != nil {
-		return nil, err
-	}
-	return d.Site, nil
-}
-
-// LoadDocument is Load, keeping the source and line index for later error reports.
+// LoadDocument reads and checks the Site in the file at path, keeping the source and
+// line index for later error reports. Errors name the file and line.
 func LoadDocument(path string) (*Document, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -90,16 +82,8 @@ func single(data []byte, source string) (*yaml.RNode, error) {
 	return nil, field.List{{Source: source, Message: fmt.Sprintf("holds %d documents; the file must hold exactly one", len(nodes))}}
 }
 
-// FromNode checks an already parsed Site document, such as a KRM functionConfig.
-func FromNode(node *yaml.RNode, source string) (*v1alpha1.Site, error) {
-	d, err := NodeDocument(node, source)
-	if err != nil {
-		return nil, err
-	}
-	return d.Site, nil
-}
-
-// NodeDocument is FromNode, keeping the source and line index.
+// NodeDocument checks an already parsed Site document, keeping the source and line
+// index.
 func NodeDocument(node *yaml.RNode, source string) (*Document, error) {
 	return NodeDocumentAt(node, source, node)
 }
