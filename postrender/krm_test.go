@@ -1,4 +1,4 @@
-package main
+package postrender
 
 import (
 	"bytes"
@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"sigs.k8s.io/kustomize/kyaml/kio"
+
+	"github.com/peruser-dev/peruser/render"
 )
 
 const resourceList = `apiVersion: config.kubernetes.io/v1
@@ -121,7 +123,7 @@ func TestKRM(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			code := run(context.Background(), tt.args, strings.NewReader(tt.input), &stdout, &stderr)
+			code := run(context.Background(), tt.args, strings.NewReader(tt.input), &stdout, &stderr, render.OSEnv())
 			if code != tt.wantCode {
 				t.Fatalf("exit code %d, want %d\nstderr: %s\nstdout: %s", code, tt.wantCode, stderr.String(), stdout.String())
 			}

@@ -1,4 +1,4 @@
-package main
+package postrender
 
 import (
 	// Defines -update, so that `go test ./... -update` runs in every package.

@@ -1,4 +1,4 @@
-package main
+package postrender
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/peruser-dev/peruser/internal/testenv"
+	"github.com/peruser-dev/peruser/render"
 )
 
 func fixture(parts ...string) string {
@@ -240,7 +241,7 @@ func TestCommandLine(t *testing.T) {
 				in = readFixture(t, tt.stdin)
 			}
 			var stdout, stderr bytes.Buffer
-			code := run(context.Background(), tt.args, &stdinOf{Reader: bytes.NewReader(in), terminal: tt.terminal}, &stdout, &stderr)
+			code := run(context.Background(), tt.args, &stdinOf{Reader: bytes.NewReader(in), terminal: tt.terminal}, &stdout, &stderr, render.OSEnv())
 			if tt.oneLine && strings.Count(stderr.String(), "\n") != 1 {
 				t.Errorf("stderr is not one line:\n%s", stderr.String())
 			}
