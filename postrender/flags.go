@@ -44,9 +44,10 @@ Identity (one of):
 Flags:
 `
 
-// parseFlags parses the command line; a relative --config path is read from dir. -h/--help prints the usage to help (stdout: it
-// was asked for) and returns errHelp. Errors are returned as one line each, with the
-// flag spelt "--name", and nothing more is printed.
+// parseFlags parses the command line; a relative --config path is read from dir.
+// -h/--help prints the usage to help (stdout: it was asked for) and returns errHelp.
+// Errors are returned as one line each, with the flag spelt "--name", and nothing more
+// is printed.
 func parseFlags(args []string, dir string, help io.Writer) (*config, error) {
 	c := &config{}
 	var (

@@ -111,6 +111,11 @@ func TestKRM(t *testing.T) {
 			wantCode: exitUsage, stderrHas: []string{"spec.identity.uid: must be ≥ 1, got 0"},
 		},
 		{
+			name: "a value the schema accepts is refused by the spec's validation", args: []string{"krm"},
+			input:    strings.Replace(strings.Replace(resourceList, "%s\n", "", 1), "%s", hardeningConfig+"    registryRewrites: [{from: docker.io, to: docker.io/mirror}]\n", 1),
+			wantCode: exitUsage, stderrHas: []string{`functionConfig: spec.registryRewrites[0].to: "docker.io/mirror" would be rewritten again by from "docker.io"`},
+		},
+		{
 			name: "a misspelt field in the functionConfig", args: []string{"krm"},
 			input:    strings.Replace(strings.Replace(resourceList, "%s\n", "", 1), "%s", hardeningConfig+"    exceptions: {hostPaths: [/users/]}\n", 1),
 			wantCode: exitUsage, stderrHas: []string{"spec.exceptions.hostPaths: unknown field (accepted here: hostPathPrefixes, volumeTypes)"},
