@@ -39,7 +39,7 @@ func New(spec v1alpha1.HardeningSpec, id Identity) (*Hardener, error) {
 		return nil, errs
 	}
 	h := &Hardener{
-		spec:         spec,
+		spec:         check, // its identity is id's, so nothing reads another
 		id:           id,
 		supplemental: id.normalizedSupplementalGroups(),
 		rewrite:      newRewriter(spec.RegistryRewrites),

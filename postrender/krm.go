@@ -75,7 +75,7 @@ func hardenResourceList(ctx context.Context, rl *framework.ResourceList, env ren
 	// Errors name the config's own file and line when it can be found (package
 	// fnconfig); kustomize pipes the config with its keys sorted, so the ResourceList's
 	// lines would mislead. Otherwise they say "functionConfig" and the field path.
-	origin := fnconfig.Locate(rl.FunctionConfig, rl.Items, ".")
+	origin := fnconfig.Locate(rl.FunctionConfig, rl.Items, env.Dir)
 	fc := configFile{source: "functionConfig", lines: specfile.Lines(origin.Doc)}
 	if origin.Path != "" {
 		fc.source = origin.Path
