@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"sigs.k8s.io/kustomize/kyaml/kio"
+
+	"github.com/peruser-dev/peruser/api/v1alpha1"
 )
 
 // benchDocs is the size of the benchmark stream (the target: a 10,000-document stream).
@@ -221,7 +223,7 @@ func mixedStream(n int) []byte {
 }
 
 func benchHardener(b *testing.B) *Hardener {
-	h, err := New(Options{Identity: Identity{UID: 20001, GID: 20001, SupplementalGroups: []int64{30001}}, Lifetime: "8h"})
+	h, err := New(v1alpha1.HardeningSpec{Lifetime: "8h"}, Identity{UID: 20001, GID: 20001, SupplementalGroups: []int64{30001}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -17,12 +17,12 @@ import (
 // volume-permissions init container runs chown -R as root, an init-sysctl container
 // writes /proc/sys — and the rewritten container would fail at run time, after the
 // release looked fine. So such a container is refused unless the site accepts the
-// downgrade (Options.AllowDowngrade) or drops the init container
-// (Options.DropInitContainers); the chart's values can also turn it off.
+// downgrade (spec.allowDowngrade) or drops the init container
+// (spec.dropInitContainers); the chart's values can also turn it off.
 
 // dropInitContainers removes the init containers named in the options.
 func (r *templateRun) dropInitContainers(spec *yaml.Node) {
-	if len(r.h.opts.DropInitContainers) == 0 {
+	if len(r.h.spec.DropInitContainers) == 0 {
 		return
 	}
 	cs := lookup(spec, "initContainers")
@@ -30,7 +30,7 @@ func (r *templateRun) dropInitContainers(spec *yaml.Node) {
 		return // a malformed list is reported by containers
 	}
 	kept := slices.DeleteFunc(slices.Clone(cs.Content), func(c *yaml.Node) bool {
-		return isMap(c) && slices.Contains(r.h.opts.DropInitContainers, str(lookup(c, "name")))
+		return isMap(c) && slices.Contains(r.h.spec.DropInitContainers, str(lookup(c, "name")))
 	})
 	if len(kept) == len(cs.Content) {
 		return
@@ -46,10 +46,10 @@ func (r *templateRun) dropInitContainers(spec *yaml.Node) {
 // refuseDowngrades reports every container the hardening would break. It runs before
 // anything is rewritten, on the template as the chart wrote it.
 func (r *templateRun) refuseDowngrades(spec *yaml.Node, specPath field.Path) {
-	if r.h.opts.AllowDowngrade {
+	if r.h.spec.AllowDowngrade {
 		return
 	}
-	uid := r.h.opts.Identity.UID
+	uid := r.h.id.UID
 	podRoot := false
 	if v, ok := intValue(lookup(lookup(spec, "securityContext"), "runAsUser")); ok && v == 0 {
 		podRoot = true

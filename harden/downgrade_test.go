@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/peruser-dev/peruser/api/v1alpha1"
 )
 
 // TestDowngrades checks the refusal of containers the rewrite would break, and the two
@@ -15,7 +17,7 @@ func TestDowngrades(t *testing.T) {
 	const deploy = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  template:\n    spec:\n"
 	tests := []struct {
 		name string
-		opts Options
+		spec v1alpha1.HardeningSpec
 		in   string
 		// errs are the expected error lines (whole), in order; none means accepted.
 		errs []string
@@ -61,7 +63,7 @@ func TestDowngrades(t *testing.T) {
 		},
 		{
 			name: "allowDowngrade rewrites as before",
-			opts: Options{Identity: id, AllowDowngrade: true},
+			spec: v1alpha1.HardeningSpec{AllowDowngrade: true},
 			in:   deploy + "      containers:\n      - name: app\n        image: x\n        securityContext:\n          privileged: true\n          runAsUser: 0\n          capabilities: {add: [SYS_ADMIN]}\n",
 			has:  []string{"privileged: false", "runAsUser: 20001"},
 			// The container's own runAsUser goes (the pod's applies), and so does the capability.
@@ -69,7 +71,7 @@ func TestDowngrades(t *testing.T) {
 		},
 		{
 			name: "a dropped init container goes, with its comment; the others stay",
-			opts: Options{Identity: id, DropInitContainers: []string{"volume-permissions"}},
+			spec: v1alpha1.HardeningSpec{DropInitContainers: []string{"volume-permissions"}},
 			in: deploy + "      initContainers:\n      # chown as root\n      - name: volume-permissions\n        image: x\n        securityContext: {runAsUser: 0}\n" +
 				"      - name: wait # for the db\n        image: x\n      containers:\n      - {name: app, image: x}\n",
 			has:    []string{"name: wait # for the db"},
@@ -77,20 +79,20 @@ func TestDowngrades(t *testing.T) {
 		},
 		{
 			name:   "dropping the only init container removes the list",
-			opts:   Options{Identity: id, DropInitContainers: []string{"init-sysctl"}},
+			spec:   v1alpha1.HardeningSpec{DropInitContainers: []string{"init-sysctl"}},
 			in:     deploy + "      initContainers:\n      - {name: init-sysctl, image: x, securityContext: {privileged: true}}\n      containers:\n      - {name: app, image: x}\n",
 			hasNot: []string{"initContainers", "init-sysctl"},
 		},
 		{
 			name: "dropping applies to init containers only",
-			opts: Options{Identity: id, DropInitContainers: []string{"app"}},
+			spec: v1alpha1.HardeningSpec{DropInitContainers: []string{"app"}},
 			in:   deploy + "      containers:\n      - {name: app, image: x, securityContext: {privileged: true}}\n",
 			errs: []string{`document 1 (line 1): Deployment/d: spec.template.spec.containers[0].securityContext.privileged: container "app" asks for privileged: true, which hardening would turn off (it would run unprivileged as uid 20001); disable it in the chart's values or accept the downgrade with --allow-downgrade (allowDowngrade: true)`},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHardener(t, tt.opts, id)
+			h := newHardener(t, tt.spec, id)
 			out, _, err := h.Stream([]byte(tt.in))
 			if len(tt.errs) > 0 {
 				var es Errors
@@ -126,7 +128,7 @@ func TestChartDowngrades(t *testing.T) {
 	id := Identity{UID: 20001, GID: 20001}
 	tests := []struct {
 		file string
-		opts Options
+		spec v1alpha1.HardeningSpec
 		// refused are the error paths, in order; none means accepted.
 		refused []string
 	}{
@@ -136,16 +138,16 @@ func TestChartDowngrades(t *testing.T) {
 			"spec.template.spec.initContainers[1].securityContext.privileged",
 			"spec.template.spec.initContainers[1].securityContext.runAsUser",
 		}},
-		{file: "redis-volume-permissions-sysctl.yaml", opts: Options{Identity: id, DropInitContainers: []string{"volume-permissions", "init-sysctl"}}},
-		{file: "redis-volume-permissions-sysctl.yaml", opts: Options{Identity: id, AllowDowngrade: true}},
+		{file: "redis-volume-permissions-sysctl.yaml", spec: v1alpha1.HardeningSpec{DropInitContainers: []string{"volume-permissions", "init-sysctl"}}},
+		{file: "redis-volume-permissions-sysctl.yaml", spec: v1alpha1.HardeningSpec{AllowDowngrade: true}},
 		{file: "postgresql-volume-permissions.yaml", refused: []string{
 			"spec.template.spec.initContainers[0].securityContext.runAsUser",
 		}},
-		{file: "postgresql-volume-permissions.yaml", opts: Options{Identity: id, DropInitContainers: []string{"init-chmod-data"}}},
+		{file: "postgresql-volume-permissions.yaml", spec: v1alpha1.HardeningSpec{DropInitContainers: []string{"init-chmod-data"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			h := newHardener(t, tt.opts, id)
+			h := newHardener(t, tt.spec, id)
 			in, err := os.ReadFile(filepath.Join("testdata", "charts", tt.file))
 			if err != nil {
 				t.Fatal(err)
@@ -168,13 +170,10 @@ func TestChartDowngrades(t *testing.T) {
 	}
 }
 
-// newHardener is New(opts), with identity id when opts names none.
-func newHardener(t *testing.T, opts Options, id Identity) *Hardener {
+// newHardener is New(spec, id) for a test that expects it to succeed.
+func newHardener(t *testing.T, spec v1alpha1.HardeningSpec, id Identity) *Hardener {
 	t.Helper()
-	if opts.Identity.UID == 0 {
-		opts.Identity = id
-	}
-	h, err := New(opts)
+	h, err := New(spec, id)
 	if err != nil {
 		t.Fatal(err)
 	}

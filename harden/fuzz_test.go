@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/peruser-dev/peruser/api/v1alpha1"
 	"github.com/peruser-dev/peruser/internal/testenv"
 )
 
@@ -17,14 +18,13 @@ import (
 // explores further.
 
 func fuzzHardener(t testing.TB) *Hardener {
-	h, err := New(Options{
-		Identity:         Identity{UID: 20001, GID: 20001, SupplementalGroups: []int64{30001}},
+	h, err := New(v1alpha1.HardeningSpec{
 		Lifetime:         "8h",
 		Labels:           map[string]string{"peruser.dev/user": "fuzz"},
 		ImagePullSecrets: []string{"regcred"},
-		RegistryRewrites: []RegistryRewrite{{From: "docker.io", To: "registry.example.edu/hub"}},
-		Exceptions:       Exceptions{HostPathPrefixes: []string{"/users/"}, VolumeTypes: []string{"nfs"}},
-	})
+		RegistryRewrites: []v1alpha1.RegistryRewrite{{From: "docker.io", To: "registry.example.edu/hub"}},
+		Exceptions:       v1alpha1.HardeningExceptions{HostPathPrefixes: []string{"/users/"}, VolumeTypes: []string{"nfs"}},
+	}, Identity{UID: 20001, GID: 20001, SupplementalGroups: []int64{30001}})
 	if err != nil {
 		t.Fatal(err)
 	}

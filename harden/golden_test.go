@@ -38,7 +38,7 @@ func TestGolden(t *testing.T) {
 		dir := filepath.Join(root, e.Name())
 		t.Run(e.Name(), func(t *testing.T) {
 			cfg := loadFixtureConfig(t, filepath.Join(dir, "config.yaml"))
-			h, err := New(FromSpec(cfg.Spec, ExplicitIdentity(cfg.Spec.Identity)))
+			h, err := New(cfg.Spec, ExplicitIdentity(cfg.Spec.Identity))
 			if err != nil {
 				t.Fatalf("options: %v", err)
 			}
@@ -210,8 +210,8 @@ func assertRestricted(t *testing.T, h *Hardener, out []byte) {
 					continue
 				}
 				sc := spec.SecurityContext
-				if sc == nil || sc.RunAsUser == nil || *sc.RunAsUser != h.opts.Identity.UID || sc.RunAsGroup == nil || *sc.RunAsGroup != h.opts.Identity.GID ||
-					sc.FSGroup == nil || *sc.FSGroup != h.opts.Identity.GID || sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot {
+				if sc == nil || sc.RunAsUser == nil || *sc.RunAsUser != h.id.UID || sc.RunAsGroup == nil || *sc.RunAsGroup != h.id.GID ||
+					sc.FSGroup == nil || *sc.FSGroup != h.id.GID || sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot {
 					t.Errorf("document %d %s: pod identity not forced: %+v", i+1, tpl.path, sc)
 				}
 				if errs := h.verify(tpl, exceptedVolumes(h, spec.Volumes)); len(errs) > 0 {

@@ -2,18 +2,23 @@ package harden
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"k8s.io/pod-security-admission/policy"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"github.com/peruser-dev/peruser/api/v1alpha1"
 	"github.com/peruser-dev/peruser/field"
+	"github.com/peruser-dev/peruser/internal/podrules"
 )
 
-// Hardener applies one set of Options. Build it once with New and reuse it: it holds
-// the compiled Pod Security evaluator.
+// Hardener applies one Hardening spec for one identity. Build it once with New and
+// reuse it: it holds the compiled Pod Security evaluator.
 type Hardener struct {
-	opts             Options
+	spec             v1alpha1.HardeningSpec
+	id               Identity
 	supplemental     []int64
 	rewrite          rewriter
 	templatePaths    []templatePath
@@ -23,30 +28,36 @@ type Hardener struct {
 	evaluator        policy.Evaluator
 }
 
-// New validates opts and prepares a Hardener. Invalid options are a field.List.
-func New(opts Options) (*Hardener, error) {
-	if errs := opts.Validate(); len(errs) > 0 {
+// New validates spec with id as its identity (v1alpha1.HardeningSpec.Validate, the one
+// check of every value) and prepares a Hardener. The spec's own identity is not used:
+// a front-end resolves it (ExplicitIdentity, or a user of a Site) into id. Invalid
+// settings are a field.List with the spec's paths (spec.lifetime).
+func New(spec v1alpha1.HardeningSpec, id Identity) (*Hardener, error) {
+	check := spec
+	check.Identity = id.asSpec()
+	if errs := check.Validate(field.Path("spec")); len(errs) > 0 {
 		return nil, errs
 	}
 	h := &Hardener{
-		opts:         opts,
-		supplemental: opts.Identity.normalizedSupplementalGroups(),
-		rewrite:      newRewriter(opts.RegistryRewrites),
+		spec:         check, // its identity is id's, so nothing reads another
+		id:           id,
+		supplemental: id.normalizedSupplementalGroups(),
+		rewrite:      newRewriter(spec.RegistryRewrites),
 		volumeTypes:  map[string]bool{},
-		labelKeys:    sortedKeys(opts.Labels),
+		labelKeys:    slices.Sorted(maps.Keys(spec.Labels)),
 	}
-	for _, t := range opts.PodTemplatePaths {
-		segs, _ := parseTemplatePath(t.Path) // checked by Validate
+	for _, t := range spec.PodTemplatePaths {
+		segs, _ := podrules.ParseTemplatePath(t.Path) // checked by Validate
 		h.templatePaths = append(h.templatePaths, templatePath{group: t.Group, kind: t.Kind, segments: segs})
 	}
-	for _, p := range opts.Exceptions.HostPathPrefixes {
+	for _, p := range spec.Exceptions.HostPathPrefixes {
 		// Compare directories, not strings: /users must not allow /users-archive.
 		h.hostPathPrefixes = append(h.hostPathPrefixes, asDirectory(p))
 	}
-	for _, t := range opts.Exceptions.VolumeTypes {
+	for _, t := range spec.Exceptions.VolumeTypes {
 		h.volumeTypes[t] = true
 	}
-	if !opts.NoVerify {
+	if spec.VerifyEnabled() {
 		ev, err := policy.NewEvaluator(policy.DefaultChecks(), nil)
 		if err != nil {
 			return nil, fmt.Errorf("building the Pod Security evaluator: %w", err)

@@ -8,6 +8,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/peruser-dev/peruser/field"
+	"github.com/peruser-dev/peruser/internal/podrules"
 	"github.com/peruser-dev/peruser/internal/ynode"
 )
 
@@ -122,7 +123,7 @@ func (r *templateRun) volumes(spec *yaml.Node, p field.Path) {
 		for j := 0; j+1 < len(v.Content); j += 2 {
 			typ := v.Content[j].Value
 			switch {
-			case typ == "name" || slices.Contains(restrictedVolumeTypes, typ):
+			case typ == "name" || slices.Contains(podrules.RestrictedVolumeTypes, typ):
 				if typ == "image" {
 					r.rewriteImage(v.Content[j+1], "reference")
 				}
@@ -142,13 +143,13 @@ func (r *templateRun) volumes(spec *yaml.Node, p field.Path) {
 					hp, allowed, path.Clean(hp))
 			case r.h.volumeTypes[typ]:
 				r.excepted = append(r.excepted, i)
-			case slices.Contains(otherVolumeTypes, typ):
+			case slices.Contains(podrules.OtherVolumeTypes, typ):
 				allowed := "none"
-				if len(r.h.opts.Exceptions.VolumeTypes) > 0 {
-					allowed = strings.Join(r.h.opts.Exceptions.VolumeTypes, ", ")
+				if len(r.h.spec.Exceptions.VolumeTypes) > 0 {
+					allowed = strings.Join(r.h.spec.Exceptions.VolumeTypes, ", ")
 				}
 				r.fail(vp.Child(typ), "%s volumes are not allowed by the restricted level (allowed: %s; site exceptions: %s)",
-					typ, strings.Join(restrictedVolumeTypes, ", "), allowed)
+					typ, strings.Join(podrules.RestrictedVolumeTypes, ", "), allowed)
 			}
 		}
 	}
@@ -175,7 +176,7 @@ func (r *templateRun) podSecurityContext(spec *yaml.Node, specPath field.Path) {
 	if sc == nil {
 		return
 	}
-	id := r.h.opts.Identity
+	id := r.h.id
 	r.changed = setInt(sc, "runAsUser", id.UID) || r.changed
 	r.changed = setInt(sc, "runAsGroup", id.GID) || r.changed
 	r.changed = setInt(sc, "fsGroup", id.GID) || r.changed
@@ -292,7 +293,7 @@ func (r *templateRun) container(c *yaml.Node, p field.Path) {
 	r.capabilities(sc, scPath.Child("capabilities"))
 
 	// A container-level identity overrides the pod's: drop any that is not the user's.
-	id := r.h.opts.Identity
+	id := r.h.id
 	r.changed = removeUnless(sc, "runAsUser", id.UID) || r.changed
 	r.changed = removeUnless(sc, "runAsGroup", id.GID) || r.changed
 	if n := lookup(sc, "runAsNonRoot"); n != nil && !isTrue(n) {
@@ -351,7 +352,7 @@ func (r *templateRun) rewriteImage(m *yaml.Node, key string) {
 
 // imagePullSecrets appends the site's pull secrets that a pod does not list yet.
 func (r *templateRun) imagePullSecrets(spec *yaml.Node, p field.Path) {
-	if len(r.h.opts.ImagePullSecrets) == 0 {
+	if len(r.h.spec.ImagePullSecrets) == 0 {
 		return
 	}
 	list := lookup(spec, "imagePullSecrets")
@@ -362,7 +363,7 @@ func (r *templateRun) imagePullSecrets(spec *yaml.Node, p field.Path) {
 		r.fail(p, "must be a list")
 		return
 	}
-	for _, name := range r.h.opts.ImagePullSecrets {
+	for _, name := range r.h.spec.ImagePullSecrets {
 		if slices.ContainsFunc(list.Content, func(n *yaml.Node) bool { return str(lookup(n, "name")) == name }) {
 			continue
 		}
@@ -377,7 +378,7 @@ func (r *templateRun) imagePullSecrets(spec *yaml.Node, p field.Path) {
 // metadata writes the reaper's lifetime annotation and labels on the pod template, and
 // the labels on the object that holds it, so both can be selected.
 func (r *templateRun) metadata(t podTemplate, owner *yaml.Node, base field.Path) {
-	o := r.h.opts
+	o := r.h.spec
 	if o.Lifetime == "" && len(o.Labels) == 0 {
 		return
 	}
@@ -407,7 +408,7 @@ func (r *templateRun) labels(md *yaml.Node, p field.Path) {
 		return
 	}
 	for _, k := range r.h.labelKeys {
-		r.changed = setStr(ls, k, r.h.opts.Labels[k]) || r.changed
+		r.changed = setStr(ls, k, r.h.spec.Labels[k]) || r.changed
 	}
 }
 

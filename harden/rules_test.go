@@ -10,6 +10,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/pod-security-admission/policy"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/peruser-dev/peruser/api/v1alpha1"
+	"github.com/peruser-dev/peruser/internal/podrules"
 )
 
 // TestRules checks one hardening rule per case on a small Pod.
@@ -26,9 +29,10 @@ func TestRules(t *testing.T) {
 	const strict = "    supplementalGroupsPolicy: Strict\n"
 	tests := []struct {
 		name string
-		opts Options
-		in   string // the Pod's spec, indented by two spaces
-		want string // the hardened spec
+		spec v1alpha1.HardeningSpec
+		id   Identity // default: 20001:20001
+		in   string   // the Pod's spec, indented by two spaces
+		want string   // the hardened spec
 	}{
 		{
 			name: "bare container",
@@ -44,7 +48,7 @@ func TestRules(t *testing.T) {
 		},
 		{
 			name: "NET_BIND_SERVICE is the one capability kept",
-			opts: Options{Identity: id, AllowDowngrade: true},
+			spec: v1alpha1.HardeningSpec{AllowDowngrade: true},
 			in: "  containers:\n  - name: a\n    image: x\n    securityContext:\n      allowPrivilegeEscalation: false\n      privileged: false\n" +
 				"      capabilities:\n        add: [SYS_ADMIN, NET_BIND_SERVICE, NET_BIND_SERVICE]\n        drop: [ALL, NET_RAW]\n" + podSC,
 			want: "  containers:\n  - name: a\n    image: x\n    securityContext:\n      allowPrivilegeEscalation: false\n      privileged: false\n" +
@@ -64,7 +68,7 @@ func TestRules(t *testing.T) {
 		},
 		{
 			name: "a site that turned Strict off keeps the chart's policy",
-			opts: Options{Identity: Identity{UID: 20001, GID: 20001, KeepGroupsPolicy: true}},
+			id:   Identity{UID: 20001, GID: 20001, KeepGroupsPolicy: true},
 			in:   "  containers: []\n  securityContext:\n    supplementalGroupsPolicy: Merge\n",
 			want: "  containers: []\n  securityContext:\n    supplementalGroupsPolicy: Merge\n    runAsUser: 20001\n    runAsGroup: 20001\n    fsGroup: 20001\n    runAsNonRoot: true\n    seccompProfile:\n      type: RuntimeDefault\n",
 		},
@@ -75,7 +79,7 @@ func TestRules(t *testing.T) {
 		},
 		{
 			name: "asked groups replace the chart's, sorted and unique",
-			opts: Options{Identity: Identity{UID: 20001, GID: 20001, SupplementalGroups: []int64{30002, 30001, 30002}}},
+			id:   Identity{UID: 20001, GID: 20001, SupplementalGroups: []int64{30002, 30001, 30002}},
 			in:   "  containers: []\n  securityContext:\n    supplementalGroups: [0, 999]\n",
 			want: "  containers: []\n  securityContext:\n    supplementalGroups:\n    - 30001\n    - 30002\n    runAsUser: 20001\n    runAsGroup: 20001\n    fsGroup: 20001\n    runAsNonRoot: true\n    seccompProfile:\n      type: RuntimeDefault\n" + strict,
 		},
@@ -86,22 +90,19 @@ func TestRules(t *testing.T) {
 		},
 		{
 			name: "pull secrets are appended once",
-			opts: Options{Identity: id, ImagePullSecrets: []string{"a", "b"}},
+			spec: v1alpha1.HardeningSpec{ImagePullSecrets: []string{"a", "b"}},
 			in:   "  containers: []\n  imagePullSecrets: [{name: b}]\n" + podSC,
 			want: "  containers: []\n  imagePullSecrets:\n  - {name: b}\n  - name: a\n" + podSC + strict,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			opts := tt.opts
-			if opts.Identity.UID == 0 {
-				opts.Identity = id
+			spec, who := tt.spec, tt.id
+			if who.UID == 0 {
+				who = id
 			}
-			opts.NoVerify = true // these specs are fragments; verification has its own tests
-			h, err := New(opts)
-			if err != nil {
-				t.Fatal(err)
-			}
+			spec.Verify = new(bool) // these specs are fragments; verification has its own tests
+			h := newHardener(t, spec, who)
 			const head = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n"
 			out, _, err := h.Stream([]byte(head + tt.in))
 			if err != nil {
@@ -141,12 +142,12 @@ func TestListsMatchPSA(t *testing.T) {
 		}
 		return corev1.PodSpec{Volumes: []corev1.Volume{v}}
 	}
-	for _, typ := range restrictedVolumeTypes {
+	for _, typ := range podrules.RestrictedVolumeTypes {
 		if !admitted(volume(typ)) {
 			t.Errorf("volume type %s is listed as allowed but Pod Security rejects it", typ)
 		}
 	}
-	for _, typ := range otherVolumeTypes {
+	for _, typ := range podrules.OtherVolumeTypes {
 		if admitted(volume(typ)) {
 			t.Errorf("volume type %s is listed as forbidden but Pod Security admits it", typ)
 		}
@@ -172,7 +173,7 @@ func TestAliasBomb(t *testing.T) {
 		p := "*l" + strconv.Itoa(i-1)
 		b.WriteString("    x" + strconv.Itoa(i) + ": &l" + strconv.Itoa(i) + " [" + strings.Repeat(p+", ", 7) + p + "]\n")
 	}
-	h, err := New(Options{Identity: Identity{UID: 1000, GID: 1000}})
+	h, err := New(v1alpha1.HardeningSpec{}, Identity{UID: 1000, GID: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +201,7 @@ items:
   data:
     container: *c
 `
-	h, err := New(Options{Identity: Identity{UID: 1000, GID: 1000}})
+	h, err := New(v1alpha1.HardeningSpec{}, Identity{UID: 1000, GID: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}

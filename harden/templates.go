@@ -1,7 +1,6 @@
 package harden
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 
@@ -141,19 +140,4 @@ func matchPath(n *yaml.Node, p field.Path, segs []string, fn func(*yaml.Node, fi
 type templatePath struct {
 	group, kind string
 	segments    []string
-}
-
-// parseTemplatePath splits "spec.replicaSpecs.*.template" into its segments.
-func parseTemplatePath(s string) ([]string, error) {
-	if s == "" {
-		return nil, fmt.Errorf("required field is missing")
-	}
-	s = strings.ReplaceAll(s, "[*]", ".*")
-	segs := strings.Split(s, ".")
-	for _, seg := range segs {
-		if seg == "" || strings.ContainsAny(seg, " []") {
-			return nil, fmt.Errorf("%q is not a dotted field path such as spec.replicaSpecs.*.template", s)
-		}
-	}
-	return segs, nil
 }

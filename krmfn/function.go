@@ -1,7 +1,6 @@
 package krmfn
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -9,7 +8,6 @@ import (
 	"strconv"
 
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
-	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/kio/kioutil"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
@@ -17,6 +15,7 @@ import (
 	"github.com/peruser-dev/peruser/field"
 	"github.com/peruser-dev/peruser/generators"
 	"github.com/peruser-dev/peruser/internal/fnconfig"
+	"github.com/peruser-dev/peruser/internal/krmio"
 	"github.com/peruser-dev/peruser/spec"
 )
 
@@ -75,12 +74,12 @@ func (c *functionConfig) load() (*spec.Document, error) {
 }
 
 // executeFunction reads a ResourceList from stdin, runs process and writes the
-// ResourceList to stdout. On failure the error carries the ResourceList to write
-// instead: the input items with the error as results.
+// ResourceList to stdout (package krmio, shared with the post-renderer). On failure the
+// error carries the ResourceList to write instead: the input items with the error as
+// results.
 func executeFunction(stdin io.Reader, stdout io.Writer, dir string, process func(*framework.ResourceList, *functionConfig) error) error {
-	var out bytes.Buffer
 	var procErr error
-	p := framework.ResourceListProcessorFunc(func(rl *framework.ResourceList) error {
+	out, err := krmio.Execute(stdin, func(rl *framework.ResourceList) error {
 		if rl.FunctionConfig == nil || rl.FunctionConfig.IsNilOrEmpty() {
 			procErr = fmt.Errorf("no functionConfig: krm-fn expects a %s %s as its function config", v1alpha1.APIVersion, v1alpha1.SiteKind)
 			return procErr
@@ -102,14 +101,13 @@ func executeFunction(stdin io.Reader, stdout io.Writer, dir string, process func
 		}
 		return procErr
 	})
-	rw := &kio.ByteReadWriter{Reader: stdin, Writer: &out, KeepReaderAnnotations: true}
-	if err := framework.Execute(p, rw); err != nil {
+	if err != nil {
 		if procErr != nil {
-			return functionFailure{err: procErr, output: out.Bytes()}
+			return functionFailure{err: procErr, output: out}
 		}
 		return err
 	}
-	_, err := stdout.Write(out.Bytes())
+	_, err = stdout.Write(out)
 	return err
 }
 

@@ -12,7 +12,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/peruser-dev/peruser/api/v1alpha1"
-	"github.com/peruser-dev/peruser/harden"
 	"github.com/peruser-dev/peruser/identity"
 	"github.com/peruser-dev/peruser/schema"
 	"github.com/peruser-dev/peruser/shard"
@@ -56,7 +55,7 @@ var goBounds = []struct {
 	{path: "Hardening.spec.identity.uid", accepts: validUID},
 	{path: "Hardening.spec.identity.gid", accepts: validGID},
 	{path: "Hardening.spec.identity.supplementalGroups[]", accepts: func(v int64) bool {
-		return validGID(v) && v >= harden.MinSupplementalGID
+		return validGID(v) && v >= v1alpha1.MinSupplementalGID
 	}},
 	{path: "Site.spec.sharding.shards", accepts: between(1, shard.MaxShards)},
 	{path: "SiteShard.spec.shards", accepts: between(1, shard.MaxShards)},

@@ -236,18 +236,8 @@ func (d *Directory) Validate(path field.Path) field.List {
 			}
 		}
 	}
-	for _, f := range []struct {
-		name, v string
-	}{{"connectTimeout", d.ConnectTimeout}, {"timeout", d.Timeout}} {
-		v, err := time.ParseDuration(f.v)
-		switch {
-		case err != nil:
-			errs = append(errs, field.Errorf(path.Child(f.name).String(), "not a duration: %q (write e.g. 5s, 1m)", f.v))
-		case v < 100*time.Millisecond || v > time.Hour:
-			errs = append(errs, field.Errorf(path.Child(f.name).String(), "%s is out of range (100ms to 1h)", f.v))
-		}
-	}
-	return errs
+	errs = append(errs, validateDuration(path.Child("connectTimeout"), d.ConnectTimeout, timeoutRange)...)
+	return append(errs, validateDuration(path.Child("timeout"), d.Timeout, timeoutRange)...)
 }
 
 // ldapMessage strips go-ldap's "LDAP Result Code 201 "Filter Compile Error": " prefix.

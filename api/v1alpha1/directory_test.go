@@ -58,10 +58,10 @@ func TestDirectoryValidate(t *testing.T) {
 		"caFile and skip":         {func(d *v1alpha1.Directory) { d.CAFile, d.InsecureSkipVerify = "ca.pem", true }, "spec.directory.insecureSkipVerify: contradicts caFile"},
 		"startTLS on ldaps":       {func(d *v1alpha1.Directory) { d.StartTLS = true }, "spec.directory.startTLS: ldaps:// is already TLS"},
 		"caFile without TLS":      {func(d *v1alpha1.Directory) { d.URL, d.CAFile = "ldap://x", "ca.pem" }, "spec.directory.caFile: has no effect without TLS"},
-		"bad timeout":             {func(d *v1alpha1.Directory) { d.Timeout = "soon" }, `spec.directory.timeout: not a duration: "soon"`},
+		"bad timeout":             {func(d *v1alpha1.Directory) { d.Timeout = "soon" }, `spec.directory.timeout: "soon" is not a Go duration such as 168h or 30m`},
 		"credentials in the url":  {func(d *v1alpha1.Directory) { d.URL = "ldaps://reader:hunter2@ldap.example.org" }, "spec.directory.url: must be ldap://host[:port] or ldaps://host[:port], without credentials"},
 		"no host in the url":      {func(d *v1alpha1.Directory) { d.URL = "ldap://:389" }, "spec.directory.url: must be ldap://host[:port]"},
-		"timeout out of range":    {func(d *v1alpha1.Directory) { d.ConnectTimeout = "2h" }, "spec.directory.connectTimeout: 2h is out of range (100ms to 1h)"},
+		"timeout out of range":    {func(d *v1alpha1.Directory) { d.ConnectTimeout = "2h" }, "spec.directory.connectTimeout: must be between 100ms and 1h, got 2h"},
 		"startTLS without caFile": {func(d *v1alpha1.Directory) { d.URL, d.StartTLS = "ldap://x", true }, ""},
 	}
 	for name, tc := range cases {

@@ -6,7 +6,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"time"
 
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -251,8 +250,8 @@ func validateReapers(p field.Path, r *Reapers) field.List {
 	}
 	np := p.Child("namespaceReaper")
 	n := r.NamespaceReaper
-	errs = append(errs, validateDuration(np.Child("reapAfter"), n.ReapAfter)...)
-	errs = append(errs, validateDuration(np.Child("lastUsedThreshold"), n.LastUsedThreshold)...)
+	errs = append(errs, validateDuration(np.Child("reapAfter"), n.ReapAfter, positive)...)
+	errs = append(errs, validateDuration(np.Child("lastUsedThreshold"), n.LastUsedThreshold, positive)...)
 	if n.LastUsedAnnotation != "" {
 		for _, msg := range validation.IsQualifiedName(n.LastUsedAnnotation) {
 			errs = append(errs, field.Errorf(np.Child("lastUsedAnnotation").String(), "%q is not an annotation key: %s", n.LastUsedAnnotation, msg))
@@ -268,17 +267,6 @@ func validateReapers(p field.Path, r *Reapers) field.List {
 		errs = append(errs, field.Errorf(pp, "required when the namespace reaper is enabled: k8-namespace-reaper asks Prometheus (kube-state-metrics) which namespaces ran pods recently"))
 	}
 	return errs
-}
-
-func validateDuration(p field.Path, d string) field.List {
-	v, err := time.ParseDuration(d)
-	if err != nil {
-		return field.List{field.Errorf(p.String(), "%q is not a Go duration such as 168h or 30m", d)}
-	}
-	if v <= 0 {
-		return field.List{field.Errorf(p.String(), "must be positive, got %s", d)}
-	}
-	return nil
 }
 
 var oodClusterID = regexp.MustCompile(`^[A-Za-z0-9][-A-Za-z0-9_]*$`)

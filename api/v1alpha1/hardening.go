@@ -1,7 +1,15 @@
 package v1alpha1
 
 import (
+	"path"
+	"slices"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation"
+
 	"github.com/peruser-dev/peruser/field"
+	"github.com/peruser-dev/peruser/identity"
+	"github.com/peruser-dev/peruser/internal/podrules"
 )
 
 // HardeningKind is the kind of the hardening transformer's functionConfig, which is also
@@ -96,9 +104,13 @@ type HardeningExceptions struct {
 // VerifyEnabled reports whether Pod Security verification is on (the default).
 func (s HardeningSpec) VerifyEnabled() bool { return s.Verify == nil || *s.Verify }
 
-// Validate checks the shape of a Hardening: its kind, and that the identity is given in
-// exactly one way. The values themselves (uid ≥ 1, label syntax, paths) are checked by
-// package harden, which reports them at the same paths.
+// MinSupplementalGID is the smallest GID a pod keeps as a supplemental group. Lower
+// GIDs are system groups (0 is root's group, 100 is "users" on many distributions): a
+// Hardening that names one is refused, and package harden drops them from the groups a
+// Site gives a user.
+const MinSupplementalGID = 1000
+
+// Validate checks a Hardening: its kind and every value of its spec.
 func (h *Hardening) Validate() field.List {
 	var errs field.List
 	if h.APIVersion != APIVersion {
@@ -107,10 +119,96 @@ func (h *Hardening) Validate() field.List {
 	if h.Kind != HardeningKind {
 		errs = append(errs, field.Errorf("kind", "must be %q, got %q", HardeningKind, h.Kind))
 	}
-	return append(errs, h.Spec.Identity.Validate(field.Path("spec").Child("identity"))...)
+	return append(errs, h.Spec.Validate(field.Path("spec"))...)
 }
 
-// Validate checks that the identity is explicit or comes from a site, not both.
+// Validate checks every value of a Hardening spec at p (spec): the identity, and what
+// the hardening adds or allows. Both front-ends of the post-renderer and package harden
+// call it; the command line names the flags for these paths.
+func (s HardeningSpec) Validate(p field.Path) field.List {
+	errs := s.Identity.Validate(p.Child("identity"))
+	if s.Lifetime != "" {
+		errs = append(errs, validateDuration(p.Child("lifetime"), s.Lifetime, positive)...)
+	}
+	errs = append(errs, validateMap(p.Child("labels"), s.Labels, true)...)
+	for i, n := range s.ImagePullSecrets {
+		errs = append(errs, dnsSubdomain(p.Child("imagePullSecrets").Index(i), n)...)
+	}
+	errs = append(errs, validateRegistryRewrites(p.Child("registryRewrites"), s.RegistryRewrites)...)
+	for i, t := range s.PodTemplatePaths {
+		tp := p.Child("podTemplatePaths").Index(i)
+		if t.Kind == "" {
+			errs = append(errs, field.Errorf(tp.Child("kind").String(), "required field is missing"))
+		}
+		if _, err := podrules.ParseTemplatePath(t.Path); err != nil {
+			errs = append(errs, field.Errorf(tp.Child("path").String(), "%v", err))
+		}
+	}
+	for i, n := range s.DropInitContainers {
+		if msgs := validation.IsDNS1123Label(n); len(msgs) > 0 {
+			errs = append(errs, field.Errorf(p.Child("dropInitContainers").Index(i).String(), "must be a container name (lowercase DNS label), got %q", n))
+		}
+	}
+	return append(errs, s.Exceptions.validate(p.Child("exceptions"))...)
+}
+
+// validateRegistryRewrites checks each rewrite, and that none rewrites the output of
+// another (or its own): hardening must give the same stream when run twice.
+func validateRegistryRewrites(p field.Path, rs []RegistryRewrite) field.List {
+	var errs field.List
+	for i, r := range rs {
+		rp := p.Index(i)
+		switch {
+		case !podrules.IsImagePrefix(r.From):
+			errs = append(errs, field.Errorf(rp.Child("from").String(), "must be a registry host or host/path prefix such as docker.io or ghcr.io/org, got %q", r.From))
+		case !podrules.IsImagePrefix(r.To) || podrules.FullImageName(r.To+"/x") != r.To+"/x":
+			// A target without a registry host would be read as Docker Hub (and be
+			// rewritten again by a docker.io rule on the next run).
+			errs = append(errs, field.Errorf(rp.Child("to").String(), "must start with a registry host (a name with a dot or port, or localhost), e.g. registry.example.edu/dockerhub, got %q", r.To))
+		default:
+			// Rewriting docker.io to docker.io/mirror, or a to b and b to c, would rewrite
+			// its own output on a second run.
+			for j, other := range rs {
+				if podrules.IsImagePrefix(other.From) && podrules.HasImagePrefix(r.To, other.From) {
+					errs = append(errs, field.Errorf(rp.Child("to").String(), "%q would be rewritten again by from %q (registryRewrites[%d]): the output must be stable", r.To, other.From, j))
+					break
+				}
+			}
+		}
+	}
+	return errs
+}
+
+// validate checks the exceptions at p: directories, and volume types the restricted
+// level forbids (hostPath goes by directory).
+func (ex HardeningExceptions) validate(p field.Path) field.List {
+	var errs field.List
+	for i, pre := range ex.HostPathPrefixes {
+		ip := p.Child("hostPathPrefixes").Index(i).String()
+		switch {
+		case !strings.HasPrefix(pre, "/"):
+			errs = append(errs, field.Errorf(ip, "must be an absolute path such as /users/, got %q", pre))
+		case path.Clean(pre) == "/":
+			errs = append(errs, field.Errorf(ip, "must not be / (that would allow the whole host file system)"))
+		}
+	}
+	for i, t := range ex.VolumeTypes {
+		ip := p.Child("volumeTypes").Index(i).String()
+		switch {
+		case t == "hostPath":
+			errs = append(errs, field.Errorf(ip, "hostPath is allowed by directory, not by type: list the directories in hostPathPrefixes"))
+		case slices.Contains(podrules.RestrictedVolumeTypes, t):
+			errs = append(errs, field.Errorf(ip, "%s is always allowed; list only types the restricted level forbids", t))
+		case !slices.Contains(podrules.OtherVolumeTypes, t):
+			errs = append(errs, field.Errorf(ip, "unknown volume type %q; one of %s", t, strings.Join(podrules.OtherVolumeTypes, ", ")))
+		}
+	}
+	return errs
+}
+
+// Validate checks that the identity is explicit or comes from a site, not both, and
+// the ids of an explicit one: the identity rule (package identity) for uid, gid and
+// supplemental groups, which must also not be system groups.
 func (id HardeningIdentity) Validate(p field.Path) field.List {
 	var errs field.List
 	explicit := id.UID != nil || id.GID != nil || len(id.SupplementalGroups) > 0
@@ -129,6 +227,21 @@ func (id HardeningIdentity) Validate(p field.Path) field.List {
 		errs = append(errs, field.Errorf(p.Child("gid").String(), "required (with uid)"))
 	case id.Site == "" && !explicit:
 		errs = append(errs, field.Errorf(p.String(), "give uid and gid (never 0, which is root), or site with user or namespace"))
+	case explicit:
+		if msg := identity.CheckUID(*id.UID); msg != "" {
+			errs = append(errs, field.Errorf(p.Child("uid").String(), "%s", msg))
+		}
+		if msg := identity.CheckGID(*id.GID); msg != "" {
+			errs = append(errs, field.Errorf(p.Child("gid").String(), "%s", msg))
+		}
+		for i, g := range id.SupplementalGroups {
+			gp := p.Child("supplementalGroups").Index(i).String()
+			if g < MinSupplementalGID {
+				errs = append(errs, field.Errorf(gp, "must be ≥ %d, got %d (lower GIDs are system groups)", MinSupplementalGID, g))
+			} else if msg := identity.CheckGID(g); msg != "" {
+				errs = append(errs, field.Errorf(gp, "%s", msg))
+			}
+		}
 	}
 	return errs
 }

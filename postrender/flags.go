@@ -1,4 +1,4 @@
-package main
+package postrender
 
 import (
 	"errors"
@@ -44,10 +44,11 @@ Identity (one of):
 Flags:
 `
 
-// parseFlags parses the command line; -h/--help prints the usage to help (stdout: it
-// was asked for) and returns errHelp. Errors are returned as one line each, with the
-// flag spelt "--name", and nothing more is printed.
-func parseFlags(args []string, help io.Writer) (*config, error) {
+// parseFlags parses the command line; a relative --config path is read from dir.
+// -h/--help prints the usage to help (stdout: it was asked for) and returns errHelp.
+// Errors are returned as one line each, with the flag spelt "--name", and nothing more
+// is printed.
+func parseFlags(args []string, dir string, help io.Writer) (*config, error) {
 	c := &config{}
 	var (
 		spec                                  v1alpha1.HardeningSpec
@@ -105,6 +106,7 @@ func parseFlags(args []string, help io.Writer) (*config, error) {
 		}
 	}
 	if file != "" {
+		file = inDir(dir, file)
 		h, err := specfile.LoadHardening(file)
 		if err != nil {
 			return nil, err
@@ -125,7 +127,7 @@ func parseFlags(args []string, help io.Writer) (*config, error) {
 			id.GID = &gid
 		}
 		if set["site"] {
-			c.file = "" // a site given by flag is relative to the working directory
+			c.file = "" // a site given by flag is relative to the working directory (dir)
 		}
 	}
 	if set["lifetime"] {

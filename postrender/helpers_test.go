@@ -1,4 +1,4 @@
-package main
+package postrender
 
 import (
 	// Defines -update, so that `go test ./... -update` runs in every package.
@@ -30,7 +30,9 @@ var (
 	binDir  string
 )
 
-// postRendererBinary builds the real executable once for all tests of the package.
+// postRendererBinary builds the real executable once for all tests of the package. Only
+// tests that hand it to a real tool (Helm 3 and 4, kustomize) need it; they look the tool
+// up first, so that a test that skips builds nothing. Every other test calls run.
 func postRendererBinary(t *testing.T) string {
 	t.Helper()
 	binOnce.Do(func() {

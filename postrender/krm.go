@@ -1,4 +1,4 @@
-package main
+package postrender
 
 import (
 	"bytes"
@@ -11,14 +11,15 @@ import (
 	specfile "github.com/peruser-dev/peruser/spec"
 
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
-	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/kio/kioutil"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/peruser-dev/peruser/field"
 	"github.com/peruser-dev/peruser/harden"
 	"github.com/peruser-dev/peruser/internal/buildinfo"
+	"github.com/peruser-dev/peruser/internal/env"
 	"github.com/peruser-dev/peruser/internal/fnconfig"
+	"github.com/peruser-dev/peruser/internal/krmio"
 )
 
 const krmUsage = `Usage: post-renderer krm < resource-list.yaml > resource-list.yaml
@@ -35,7 +36,7 @@ Hardening; it takes no flags. See docs/post-renderer.md.
 // function from transformers:. kustomize does not show function results and a result
 // of error severity does not fail the build, so problems are returned as an error,
 // which makes the process exit non-zero with the message on stderr.
-func runKRM(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func runKRM(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env env.Env) int {
 	if len(args) == 1 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
 		fmt.Fprint(stdout, krmUsage)
 		return 0
@@ -48,13 +49,11 @@ func runKRM(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		fmt.Fprintln(stderr, "post-renderer krm: reads a ResourceList from stdin, which is a terminal: run it from kustomize (transformers:), or see post-renderer krm --help")
 		return exitUsage
 	}
-	p := framework.ResourceListProcessorFunc(func(rl *framework.ResourceList) error {
-		return hardenResourceList(ctx, rl, stderr)
+	// Nothing reaches stdout when processing fails (krmio holds the output back).
+	out, err := krmio.Execute(stdin, func(rl *framework.ResourceList) error {
+		return hardenResourceList(ctx, rl, env)
 	})
-	// The writer buffers so that nothing reaches stdout when processing fails.
-	var out bytes.Buffer
-	rw := &kio.ByteReadWriter{Reader: stdin, Writer: &out, KeepReaderAnnotations: true}
-	if err := framework.Execute(p, rw); err != nil {
+	if err != nil {
 		fmt.Fprintf(stderr, "post-renderer (KRM): %v\n", err)
 		var es harden.Errors
 		if errors.As(err, &es) {
@@ -62,21 +61,21 @@ func runKRM(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		}
 		return exitUsage
 	}
-	if _, err := stdout.Write(out.Bytes()); err != nil {
+	if _, err := stdout.Write(out); err != nil {
 		fmt.Fprintf(stderr, "post-renderer (KRM): writing stdout: %v\n", err)
 		return exitUnsafe
 	}
 	return 0
 }
 
-func hardenResourceList(ctx context.Context, rl *framework.ResourceList, stderr io.Writer) error {
+func hardenResourceList(ctx context.Context, rl *framework.ResourceList, env env.Env) error {
 	if rl.FunctionConfig == nil || rl.FunctionConfig.IsNilOrEmpty() {
 		return fmt.Errorf("functionConfig is missing: this transformer takes a peruser.dev/v1alpha1 Hardening")
 	}
 	// Errors name the config's own file and line when it can be found (package
 	// fnconfig); kustomize pipes the config with its keys sorted, so the ResourceList's
 	// lines would mislead. Otherwise they say "functionConfig" and the field path.
-	origin := fnconfig.Locate(rl.FunctionConfig, rl.Items, ".")
+	origin := fnconfig.Locate(rl.FunctionConfig, rl.Items, env.Dir)
 	fc := configFile{source: "functionConfig", lines: specfile.Lines(origin.Doc)}
 	if origin.Path != "" {
 		fc.source = origin.Path
@@ -89,11 +88,7 @@ func hardenResourceList(ctx context.Context, rl *framework.ResourceList, stderr 
 	}
 	// Exec functions run in the kustomization's directory, so a relative site path
 	// resolves next to the kustomization, as the user wrote it.
-	opts, err := optionsFor(ctx, hc.Spec, ".", stderr)
-	if err != nil {
-		return fc.errors(err)
-	}
-	h, err := harden.New(opts)
+	h, err := hardener(ctx, hc.Spec, env.Dir, env)
 	if err != nil {
 		return fc.errors(err)
 	}
@@ -130,9 +125,6 @@ func (c configFile) errors(err error) error {
 	out := make(field.List, len(l))
 	for i, e := range l {
 		if e.Source == "" { // errors about another file (the site) keep theirs
-			if e.Path != "" && !topLevelField.MatchString(e.Path) {
-				e.Path = "spec." + e.Path
-			}
 			e.Source = c.source
 			if e.Line == 0 {
 				e.Line = c.lines(e.Path)
@@ -142,9 +134,6 @@ func (c configFile) errors(err error) error {
 	}
 	return out
 }
-
-// topLevelField matches paths that already start at the document's root.
-var topLevelField = regexp.MustCompile(`^(spec|apiVersion|kind|metadata)\b`)
 
 // itemSource names the file an item came from: the "# Source:" comment helm template
 // writes (kustomize's helmCharts keeps it as a head comment), else kustomize's path

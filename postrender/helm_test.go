@@ -1,4 +1,4 @@
-package main
+package postrender
 
 import (
 	"os"
@@ -41,13 +41,15 @@ type helmRun struct {
 }
 
 func helm3Run(t *testing.T) helmRun {
-	return helmRun{name: "helm3", helm: testenv.Helm3(t), env: helmEnv(t), renderer: postRendererBinary(t)}
+	helm := testenv.Helm3(t) // first: a test that skips builds no binary
+	return helmRun{name: "helm3", helm: helm, env: helmEnv(t), renderer: postRendererBinary(t)}
 }
 
 // helm4Run installs the plugin from plugins/helm4/peruser the way a user would, offline:
 // `helm plugin install DIR` (development mode, no signature).
 func helm4Run(t *testing.T) helmRun {
-	helm, bin := testenv.Helm4(t), postRendererBinary(t)
+	helm := testenv.Helm4(t) // first: a test that skips builds no binary
+	bin := postRendererBinary(t)
 	env := helmEnv(t)
 	dir := filepath.Join(t.TempDir(), "peruser")
 	// The path platformCommand selects for this platform, as `make helm4-plugin` builds it.

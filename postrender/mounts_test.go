@@ -1,4 +1,4 @@
-package main
+package postrender
 
 import (
 	"bytes"
@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/peruser-dev/peruser/internal/env"
 )
 
 // TestSiteMountsAreExceptions: with --site, the site's spec.mounts for the user are
@@ -40,7 +42,7 @@ spec:
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			code := run(context.Background(), []string{"--site", site, "--user", "oakley"}, strings.NewReader(pod(tt.volume)), &stdout, &stderr)
+			code := run(context.Background(), []string{"--site", site, "--user", "oakley"}, strings.NewReader(pod(tt.volume)), &stdout, &stderr, env.OS())
 			if code != tt.wantCode {
 				t.Fatalf("exit code %d, want %d\n%s", code, tt.wantCode, stderr.String())
 			}

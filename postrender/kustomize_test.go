@@ -1,4 +1,4 @@
-package main
+package postrender
 
 import (
 	"os"
@@ -12,8 +12,11 @@ import (
 // kustomizeDir lays out what an Argo CD application would hold: a kustomization that
 // inflates the hpc-suite chart with helmCharts: and, when hardened, runs the
 // post-renderer as a KRM transformer from transformers:.
+// The tools are looked up first, so that no binary is built for a test that skips.
 func kustomizeDir(t *testing.T, hardened bool, valuesInline string) string {
 	t.Helper()
+	testenv.Kustomize(t)
+	testenv.Helm3(t)
 	dir := t.TempDir()
 	if err := os.CopyFS(filepath.Join(dir, "charts", "hpc-suite"), os.DirFS(chartDir("hpc-suite"))); err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package main
+package postrender
 
 import (
 	"bytes"
@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"sigs.k8s.io/kustomize/kyaml/kio"
+
+	"github.com/peruser-dev/peruser/internal/env"
 )
 
 const resourceList = `apiVersion: config.kubernetes.io/v1
@@ -109,6 +111,11 @@ func TestKRM(t *testing.T) {
 			wantCode: exitUsage, stderrHas: []string{"spec.identity.uid: must be ≥ 1, got 0"},
 		},
 		{
+			name: "a value the schema accepts is refused by the spec's validation", args: []string{"krm"},
+			input:    strings.Replace(strings.Replace(resourceList, "%s\n", "", 1), "%s", hardeningConfig+"    registryRewrites: [{from: docker.io, to: docker.io/mirror}]\n", 1),
+			wantCode: exitUsage, stderrHas: []string{`functionConfig: spec.registryRewrites[0].to: "docker.io/mirror" would be rewritten again by from "docker.io"`},
+		},
+		{
 			name: "a misspelt field in the functionConfig", args: []string{"krm"},
 			input:    strings.Replace(strings.Replace(resourceList, "%s\n", "", 1), "%s", hardeningConfig+"    exceptions: {hostPaths: [/users/]}\n", 1),
 			wantCode: exitUsage, stderrHas: []string{"spec.exceptions.hostPaths: unknown field (accepted here: hostPathPrefixes, volumeTypes)"},
@@ -121,7 +128,7 @@ func TestKRM(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			code := run(context.Background(), tt.args, strings.NewReader(tt.input), &stdout, &stderr)
+			code := run(context.Background(), tt.args, strings.NewReader(tt.input), &stdout, &stderr, env.OS())
 			if code != tt.wantCode {
 				t.Fatalf("exit code %d, want %d\nstderr: %s\nstdout: %s", code, tt.wantCode, stderr.String(), stdout.String())
 			}

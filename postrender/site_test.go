@@ -1,14 +1,13 @@
-package main
+package postrender
 
 import (
 	"bytes"
 	"context"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/peruser-dev/peruser/internal/env"
 	"github.com/peruser-dev/peruser/internal/testenv"
 )
 
@@ -57,7 +56,7 @@ spec:
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			code := run(context.Background(), tt.args, strings.NewReader(pod), &stdout, &stderr)
+			code := run(context.Background(), tt.args, strings.NewReader(pod), &stdout, &stderr, env.OS())
 			if code != tt.wantCode {
 				t.Fatalf("exit code %d, want %d\n%s", code, tt.wantCode, stderr.String())
 			}
@@ -75,17 +74,14 @@ spec:
 
 // TestSiteIdentityFromDirectorySnapshot: with --site, a user that exists only in the
 // site's directory snapshot is found, with its LDAP groups, and no LDAP server is asked
-// (the site's URL points nowhere reachable).
+// (the site's URL points nowhere reachable). The site and its snapshot are read from
+// env.Dir, which has no secrets in its environment.
 func TestSiteIdentityFromDirectorySnapshot(t *testing.T) {
-	dir := filepath.Join(testenv.RepoRoot(), "fixtures", "directory-snapshot")
+	env := env.Env{Dir: filepath.Join(testenv.RepoRoot(), "fixtures", "directory-snapshot"), Getenv: func(string) string { return "" }}
 	pod := "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: busybox}]\n"
-	cmd := exec.Command(postRendererBinary(t), "--site", "site.yaml", "--user", "oakley")
-	cmd.Dir, cmd.Stdin = dir, strings.NewReader(pod)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
 	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("post-renderer: %v\n%s", err, stderr.String())
+	if code := run(context.Background(), []string{"--site", "site.yaml", "--user", "oakley"}, strings.NewReader(pod), &stdout, &stderr, env); code != 0 {
+		t.Fatalf("post-renderer: exit code %d\n%s", code, stderr.String())
 	}
 	for _, want := range []string{"runAsUser: 20001", "runAsGroup: 20001", "fsGroup: 20001", "- 30001", "- 30100", "- 30200"} {
 		if !strings.Contains(stdout.String(), want) {

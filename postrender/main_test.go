@@ -1,4 +1,4 @@
-package main
+package postrender
 
 import (
 	"bytes"
@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/peruser-dev/peruser/internal/env"
 	"github.com/peruser-dev/peruser/internal/testenv"
 )
 
@@ -19,6 +20,12 @@ func fixture(parts ...string) string {
 func TestCommandLine(t *testing.T) {
 	badConfig := filepath.Join(t.TempDir(), "bad.yaml")
 	if err := os.WriteFile(badConfig, []byte("apiVersion: peruser.dev/v1alpha1\nkind: Hardening\nmetadata: {name: x}\nspec:\n  identity: {uid: 20001, gid: 20001}\n  exception: {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// A value the schema accepts and the spec's validation refuses: reported at load,
+	// with the file's line (v1alpha1.Hardening.Validate).
+	loopConfig := filepath.Join(t.TempDir(), "loop.yaml")
+	if err := os.WriteFile(loopConfig, []byte("apiVersion: peruser.dev/v1alpha1\nkind: Hardening\nmetadata: {name: x}\nspec:\n  identity: {uid: 20001, gid: 20001}\n  registryRewrites:\n  - {from: docker.io, to: docker.io/mirror}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	// A Hardening whose site has a reserved user: the error is about the site, and must
@@ -113,6 +120,18 @@ func TestCommandLine(t *testing.T) {
 		{
 			name: "an unknown field in the file", args: []string{"--config", badConfig}, stdin: "text:", wantCode: exitUsage,
 			stderrHas: []string{"bad.yaml:6: spec.exception: unknown field (accepted here: allowDowngrade, dropInitContainers, exceptions, identity, imagePullSecrets, labels, lifetime, podTemplatePaths, registryRewrites, verify)"},
+		},
+		{
+			name: "a value error in the file names its line", args: []string{"--config", loopConfig}, stdin: "text:", wantCode: exitUsage,
+			stderrHas: []string{`loop.yaml:7: spec.registryRewrites[0].to: "docker.io/mirror" would be rewritten again by from "docker.io"`},
+		},
+		{
+			name: "the same value by flag names the flag", args: []string{"--uid=20001", "--gid=20001", "--registry-rewrite=docker.io=docker.io/mirror"}, stdin: "text:", wantCode: exitUsage,
+			stderrHas: []string{`post-renderer: --registry-rewrite: "docker.io/mirror" would be rewritten again by from "docker.io"`},
+		},
+		{
+			name: "a flag's value error over a file names the field and the flag", args: []string{"--config", fixture("harden", "helm3-hpc-suite", "config.yaml"), "--lifetime=1d"}, stdin: "text:", wantCode: exitUsage,
+			stderrHas: []string{`config.yaml: spec.lifetime (--lifetime): "1d" is not a Go duration such as 168h or 30m`},
 		},
 		{
 			name: "a bad flag", args: []string{"--uid=x"}, stdin: "text:", wantCode: exitUsage,
@@ -240,7 +259,7 @@ func TestCommandLine(t *testing.T) {
 				in = readFixture(t, tt.stdin)
 			}
 			var stdout, stderr bytes.Buffer
-			code := run(context.Background(), tt.args, &stdinOf{Reader: bytes.NewReader(in), terminal: tt.terminal}, &stdout, &stderr)
+			code := run(context.Background(), tt.args, &stdinOf{Reader: bytes.NewReader(in), terminal: tt.terminal}, &stdout, &stderr, env.OS())
 			if tt.oneLine && strings.Count(stderr.String(), "\n") != 1 {
 				t.Errorf("stderr is not one line:\n%s", stderr.String())
 			}

@@ -1,0 +1,101 @@
+package postrender
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/peruser-dev/peruser/api/v1alpha1"
+	"github.com/peruser-dev/peruser/field"
+	"github.com/peruser-dev/peruser/harden"
+	"github.com/peruser-dev/peruser/internal/env"
+)
+
+// hardener checks spec (v1alpha1, every value), resolves its identity and builds the
+// Hardener; the command line and the KRM transformer share it. A relative site path is
+// read from dir. Errors carry spec paths (spec.identity.uid).
+func hardener(ctx context.Context, spec v1alpha1.HardeningSpec, dir string, env env.Env) (*harden.Hardener, error) {
+	if errs := spec.Validate(field.Path("spec")); len(errs) > 0 {
+		return nil, errs
+	}
+	id := harden.ExplicitIdentity(spec.Identity)
+	if spec.Identity.Site != "" {
+		var mounts v1alpha1.HardeningExceptions
+		var err error
+		if id, mounts, err = SiteIdentity(ctx, inDir(dir, spec.Identity.Site), spec.Identity.User, spec.Identity.Namespace, env); err != nil {
+			return nil, err
+		}
+		// The site's mounts for this user are allowed as if listed with
+		// --allow-host-path and --allow-volume-type.
+		spec.Exceptions.HostPathPrefixes = append(slices.Clone(spec.Exceptions.HostPathPrefixes), mounts.HostPathPrefixes...)
+		for _, t := range mounts.VolumeTypes {
+			if !slices.Contains(spec.Exceptions.VolumeTypes, t) {
+				spec.Exceptions.VolumeTypes = append(slices.Clone(spec.Exceptions.VolumeTypes), t)
+			}
+		}
+	}
+	return harden.New(spec, id)
+}
+
+// inDir is path read from dir when it is relative.
+func inDir(dir, path string) string {
+	if filepath.IsAbs(path) || dir == "" {
+		return path
+	}
+	return filepath.Join(dir, path)
+}
+
+// flagOf maps a Hardening spec path to the flag that sets it: the one table of how the
+// command line names the spec's fields.
+var flagOf = []struct{ prefix, flag string }{
+	{"spec.identity.uid", "--uid"},
+	{"spec.identity.gid", "--gid"},
+	{"spec.identity.supplementalGroups", "--supplemental-groups"},
+	{"spec.identity.site", "--site"},
+	{"spec.identity.user", "--user"},
+	{"spec.identity.namespace", "--namespace"},
+	{"spec.lifetime", "--lifetime"},
+	{"spec.labels", "--label"},
+	{"spec.imagePullSecrets", "--image-pull-secret"},
+	{"spec.registryRewrites", "--registry-rewrite"},
+	{"spec.podTemplatePaths", "--pod-template-path"},
+	{"spec.exceptions.hostPathPrefixes", "--allow-host-path"},
+	{"spec.exceptions.volumeTypes", "--allow-volume-type"},
+	{"spec.dropInitContainers", "--drop-init-container"},
+	{"spec.identity", "--uid/--gid/--site"},
+}
+
+// describe names a spec path for the user: the flag when flags alone were used, the
+// field of the --config file (and its flag) otherwise.
+func (c *config) describe(p string) string {
+	for _, f := range flagOf {
+		if p == f.prefix || strings.HasPrefix(p, f.prefix+".") || strings.HasPrefix(p, f.prefix+"[") {
+			if c.file == "" {
+				return f.flag
+			}
+			return p + " (" + f.flag + ")"
+		}
+	}
+	return p
+}
+
+// explain names the fields of errors about the spec in flag or file terms.
+func (c *config) explain(err error) error {
+	var l field.List
+	if !errors.As(err, &l) {
+		return err
+	}
+	out := make(field.List, len(l))
+	for i, e := range l {
+		if e.Source == "" { // errors about a file (the site, the --config file) keep theirs
+			e.Path = c.describe(e.Path)
+			if c.file != "" {
+				e.Source = c.file
+			}
+		}
+		out[i] = e
+	}
+	return out
+}
