@@ -15,7 +15,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/peruser-dev/peruser/internal/slapdtest"
-	"github.com/peruser-dev/peruser/internal/testenv"
 	"github.com/peruser-dev/peruser/krmfn"
 	"github.com/peruser-dev/peruser/render"
 )
@@ -287,7 +286,7 @@ func TestDirectoryBindPasswordInSpecIsASchemaError(t *testing.T) {
 
 // The real executable, as a GitOps engine runs it: exit status and streams.
 func TestDirectoryBinaryFailsClosed(t *testing.T) {
-	bin := testenv.BuildBinary(t, "./cmd/krm-fn", t.TempDir())
+	bin := krmFn(t)
 	dir := t.TempDir()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
