@@ -32,7 +32,7 @@ const dryRunNamespace = "peruser-fixture-dryrun"
 func TestFixturesPassAPIServerValidation(t *testing.T) {
 	c := testCluster(t)
 	ctx := testContext(t)
-	bin := testenv.BuildBinary(t, "./cmd/krm-fn", t.TempDir())
+	bin := testenv.Binary(t, "./cmd/krm-fn")
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: dryRunNamespace}}
 	if _, err := c.Client.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatal(err)
