@@ -45,6 +45,7 @@ func TestKustomizeErrorLines(t *testing.T) {
 		}
 		ran++
 		t.Run(filepath.Base(src), func(t *testing.T) {
+			t.Parallel() // each case waits on two processes (kustomize, krm-fn) in its own directory
 			dir := t.TempDir()
 			require.NoError(t, os.CopyFS(dir, os.DirFS(src)))
 			siteLines := strings.Split(string(site), "\n")
