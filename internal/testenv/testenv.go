@@ -1,7 +1,8 @@
 // Package testenv finds the real command-line tools that integration tests drive
 // (kustomize, Helm 3, Helm 4, kpt, slapd) and decides what a missing one means: a skip
 // when a developer runs `go test` by hand, a failure under `make test`, which sets
-// PERUSER_REQUIRE_TOOLS=1 after installing every tool.
+// PERUSER_REQUIRE_TOOLS=1 after installing every tool. It also builds this module's
+// commands, once per test binary (Binary), for tests that need the real executable.
 package testenv
 
 import (
