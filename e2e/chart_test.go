@@ -35,7 +35,7 @@ func TestHardenedChartAdmittedUnderRestricted(t *testing.T) {
 		t.Fatalf("Namespace %s: label pod-security.kubernetes.io/enforce=%q, want restricted", ns, got)
 	}
 	id := namespaceIdentity(t, userNS)
-	postRenderer := testenv.BuildBinary(t, "./cmd/post-renderer", t.TempDir())
+	postRenderer := testenv.Binary(t, "./cmd/post-renderer")
 	chart := filepath.Join(testenv.RepoRoot(), fixtureChart)
 
 	prArgs := []string{"--uid=" + strconv.FormatInt(id.UID, 10), "--gid=" + strconv.FormatInt(id.GID, 10)}

@@ -15,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/peruser-dev/peruser/e2e/harness"
+	"github.com/peruser-dev/peruser/internal/golden"
 	"github.com/peruser-dev/peruser/internal/testenv"
 )
 
@@ -31,7 +32,7 @@ const dryRunNamespace = "peruser-fixture-dryrun"
 func TestFixturesPassAPIServerValidation(t *testing.T) {
 	c := testCluster(t)
 	ctx := testContext(t)
-	bin := testenv.BuildBinary(t, "./cmd/krm-fn", t.TempDir())
+	bin := testenv.Binary(t, "./cmd/krm-fn")
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: dryRunNamespace}}
 	if _, err := c.Client.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatal(err)
@@ -39,14 +40,14 @@ func TestFixturesPassAPIServerValidation(t *testing.T) {
 	t.Cleanup(func() {
 		_ = c.Client.CoreV1().Namespaces().Delete(context.Background(), dryRunNamespace, metav1.DeleteOptions{})
 	})
-	sites, err := filepath.Glob(filepath.Join(testenv.RepoRoot(), "fixtures", "*", "site.yaml"))
+	sites, err := filepath.Glob(filepath.Join(testenv.RepoRoot(), "fixtures", "*", golden.ConfigFile))
 	if err != nil {
 		t.Fatal(err)
 	}
 	checked := 0
 	for _, site := range sites {
 		dir := filepath.Dir(site)
-		if _, err := os.Stat(filepath.Join(dir, "error.txt")); err == nil {
+		if _, err := os.Stat(filepath.Join(dir, golden.ErrorsFile)); err == nil {
 			continue
 		}
 		t.Run(filepath.Base(dir), func(t *testing.T) {
@@ -77,11 +78,11 @@ func TestFixturesPassAPIServerValidation(t *testing.T) {
 	}
 }
 
-// renderFixture runs `krm-fn render site.yaml` in the fixture's directory with only
+// renderFixture runs `krm-fn render config.yaml` in the fixture's directory with only
 // the environment its env file gives, as the golden tests do.
 func renderFixture(t *testing.T, bin, dir string) []byte {
 	t.Helper()
-	cmd := exec.Command(bin, "render", "site.yaml")
+	cmd := exec.Command(bin, "render", golden.ConfigFile)
 	cmd.Dir = dir
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
 	if f, err := os.Open(filepath.Join(dir, "env")); err == nil {

@@ -231,11 +231,11 @@ func baselineNamespace(ctx context.Context, t *testing.T, c *harness.Cluster, s 
 	if err := os.WriteFile(filepath.Join(dir, "site.yaml"), []byte(spec), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.CommandContext(ctx, filepath.Join(testenv.RepoRoot(), "bin", "krm-fn"), "render", "site.yaml")
+	cmd := exec.CommandContext(ctx, testenv.Binary(t, "./cmd/krm-fn"), "render", "site.yaml")
 	cmd.Dir = dir
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("krm-fn render of a baseline site (run `make build`): %v", err)
+		t.Fatalf("krm-fn render of a baseline site: %v", err)
 	}
 	objs, err := harness.ParseObjects(out)
 	if err != nil {

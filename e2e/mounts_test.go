@@ -41,7 +41,7 @@ spec:
 // renderWithKrmFn renders a Site file with the real `krm-fn render`.
 func renderWithKrmFn(ctx context.Context, t *testing.T, siteYAML string) []byte {
 	t.Helper()
-	bin := testenv.BuildBinary(t, "./cmd/krm-fn", t.TempDir())
+	bin := testenv.Binary(t, "./cmd/krm-fn")
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "site.yaml"), []byte(siteYAML), 0o644); err != nil {
 		t.Fatal(err)

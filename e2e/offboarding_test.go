@@ -125,7 +125,7 @@ func TestOffboardingRevokesAccessKeepsData(t *testing.T) {
 // objects labelled as peruser's, as this site's and as some user's, and spares users still
 // rendered; it is checked here against the labels the render actually wrote.
 func pruneRBAC(ctx context.Context, t *testing.T, c *harness.Cluster, dir string, rendered []*unstructured.Unstructured) error {
-	bin := testenv.BuildBinary(t, "./cmd/krm-fn", t.TempDir())
+	bin := testenv.Binary(t, "./cmd/krm-fn")
 	cmd := exec.CommandContext(ctx, bin, "users", "--departed-selector", "site.yaml")
 	cmd.Dir = dir
 	var stderr strings.Builder

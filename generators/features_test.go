@@ -13,6 +13,7 @@ import (
 
 	"github.com/peruser-dev/peruser/generators"
 	"github.com/peruser-dev/peruser/identity"
+	"github.com/peruser-dev/peruser/internal/golden"
 	"github.com/peruser-dev/peruser/internal/testenv"
 	"github.com/peruser-dev/peruser/naming"
 )
@@ -96,7 +97,7 @@ func TestPruneProtection(t *testing.T) {
 // TestFullSiteOrderAndLabels renders fixtures/full-site: site-wide objects first, each
 // user's objects in the documented kind order, and the managed labels everywhere.
 func TestFullSiteOrderAndLabels(t *testing.T) {
-	site, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "fixtures", "full-site", "site.yaml"))
+	site, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "fixtures", "full-site", golden.ConfigFile))
 	require.NoError(t, err)
 	objs := renderSite(t, string(site))
 	order := []string{"Namespace", "ServiceAccount", "Secret", "RoleBinding", "NetworkPolicy",

@@ -100,10 +100,12 @@ func TestVersionNamesTheBuild(t *testing.T) {
 		assert.Regexp(t, `^krm-fn \S+ .*go1\.\d+.*, reads peruser\.dev/v1alpha1\n$`, stdout)
 	}
 	// A binary built from this checkout names its commit (the Go toolchain's VCS stamp).
-	bin := testenv.BuildBinary(t, "./cmd/krm-fn", t.TempDir())
+	// The toolchain stamps only a checkout whose .git is a directory: not a `git worktree`
+	// (.git a file) nor a source tarball.
+	bin := krmFn(t)
 	out, err := exec.Command(bin, "version").Output()
 	require.NoError(t, err)
-	if _, err := os.Stat(filepath.Join(testenv.RepoRoot(), ".git")); err == nil {
+	if st, err := os.Stat(filepath.Join(testenv.RepoRoot(), ".git")); err == nil && st.IsDir() {
 		assert.Contains(t, string(out), "(commit ")
 	}
 }

@@ -16,7 +16,6 @@ import (
 
 	"github.com/peruser-dev/peruser/internal/env"
 	"github.com/peruser-dev/peruser/internal/slapdtest"
-	"github.com/peruser-dev/peruser/internal/testenv"
 	"github.com/peruser-dev/peruser/krmfn"
 )
 
@@ -287,7 +286,7 @@ func TestDirectoryBindPasswordInSpecIsASchemaError(t *testing.T) {
 
 // The real executable, as a GitOps engine runs it: exit status and streams.
 func TestDirectoryBinaryFailsClosed(t *testing.T) {
-	bin := testenv.BuildBinary(t, "./cmd/krm-fn", t.TempDir())
+	bin := krmFn(t)
 	dir := t.TempDir()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)

@@ -15,18 +15,18 @@ import (
 // TestFeatureCommandsGolden runs `krm-fn values` and `krm-fn ood-cluster` in every
 // fixture that holds their golden output, next to the render golden files:
 //
-//	job-pod-reaper-values.yaml       krm-fn values job-pod-reaper site.yaml
-//	k8-namespace-reaper-values.yaml  krm-fn values k8-namespace-reaper site.yaml
-//	ood-cluster.yaml                 krm-fn ood-cluster site.yaml (stdout)
+//	job-pod-reaper-values.yaml       krm-fn values job-pod-reaper config.yaml
+//	k8-namespace-reaper-values.yaml  krm-fn values k8-namespace-reaper config.yaml
+//	ood-cluster.yaml                 krm-fn ood-cluster config.yaml (stdout)
 //	ood-cluster.stderr               its warnings (compared when the file exists)
 func TestFeatureCommandsGolden(t *testing.T) {
 	commands := []struct {
 		golden string
 		args   []string
 	}{
-		{"job-pod-reaper-values.yaml", []string{"values", "job-pod-reaper", "site.yaml"}},
-		{"k8-namespace-reaper-values.yaml", []string{"values", "k8-namespace-reaper", "site.yaml"}},
-		{"ood-cluster.yaml", []string{"ood-cluster", "site.yaml"}},
+		{"job-pod-reaper-values.yaml", []string{"values", "job-pod-reaper", golden.ConfigFile}},
+		{"k8-namespace-reaper-values.yaml", []string{"values", "k8-namespace-reaper", golden.ConfigFile}},
+		{"ood-cluster.yaml", []string{"ood-cluster", golden.ConfigFile}},
 	}
 	dirs, err := filepath.Glob(filepath.Join(testenv.RepoRoot(), "fixtures", "*"))
 	require.NoError(t, err)
@@ -64,21 +64,21 @@ func TestFeatureCommandsErrors(t *testing.T) {
 		code    int
 		stderr  []string
 	}{
-		{"unknown chart", "full-site", []string{"values", "pod-reaper", "site.yaml"}, 2,
+		{"unknown chart", "full-site", []string{"values", "pod-reaper", golden.ConfigFile}, 2,
 			[]string{`values: unknown chart "pod-reaper" (known: job-pod-reaper, k8-namespace-reaper)`}},
-		{"values without a chart", "full-site", []string{"values", "site.yaml"}, 2,
+		{"values without a chart", "full-site", []string{"values", golden.ConfigFile}, 2,
 			[]string{"values takes two arguments"}},
-		{"job-pod-reaper not enabled", "admission", []string{"values", "job-pod-reaper", "site.yaml"}, 1,
+		{"job-pod-reaper not enabled", "admission", []string{"values", "job-pod-reaper", golden.ConfigFile}, 1,
 			[]string{"spec.reapers.jobPodReaper.enabled is false"}},
-		{"namespace reaper not enabled", "reapers", []string{"values", "k8-namespace-reaper", "site.yaml"}, 1,
+		{"namespace reaper not enabled", "reapers", []string{"values", "k8-namespace-reaper", golden.ConfigFile}, 1,
 			[]string{"spec.reapers.namespaceReaper.enabled is false"}},
-		{"values of an invalid site", "error-reaper-unknown-option", []string{"values", "job-pod-reaper", "site.yaml"}, 1,
+		{"values of an invalid site", "error-reaper-unknown-option", []string{"values", "job-pod-reaper", golden.ConfigFile}, 1,
 			[]string{"spec.reapers.jobPodReaper.lifetime: unknown field"}},
-		{"ood-cluster without openOnDemand", "admission", []string{"ood-cluster", "site.yaml"}, 1,
+		{"ood-cluster without openOnDemand", "admission", []string{"ood-cluster", golden.ConfigFile}, 1,
 			[]string{"spec.openOnDemand is not set"}},
-		{"ood-cluster strict refuses users OOD cannot address", "naming-kubespawner", []string{"ood-cluster", "--strict", "site.yaml"}, 1,
-			[]string{`krm-fn: error: site.yaml: user "jane.doe": OOD will use namespace "jupyter-jane-doe" (namespace_prefix + username with '.' and '@' replaced by '-'), but under naming "kubespawner" the user's namespace is "jupyter-jane-doe---d48722fc"`}},
-		{"ood-cluster unknown flag", "full-site", []string{"ood-cluster", "--lenient", "site.yaml"}, 2,
+		{"ood-cluster strict refuses users OOD cannot address", "naming-kubespawner", []string{"ood-cluster", "--strict", golden.ConfigFile}, 1,
+			[]string{`krm-fn: error: config.yaml: user "jane.doe": OOD will use namespace "jupyter-jane-doe" (namespace_prefix + username with '.' and '@' replaced by '-'), but under naming "kubespawner" the user's namespace is "jupyter-jane-doe---d48722fc"`}},
+		{"ood-cluster unknown flag", "full-site", []string{"ood-cluster", "--lenient", golden.ConfigFile}, 2,
 			[]string{`ood-cluster: unknown flag "--lenient"`}},
 	}
 	for _, tt := range tests {
@@ -98,7 +98,7 @@ func TestFeatureCommandsErrors(t *testing.T) {
 // namespace is prefix + username.
 func TestOODClusterStrictPassesCleanSites(t *testing.T) {
 	t.Chdir(filepath.Join(testenv.RepoRoot(), "fixtures", "ood-managed"))
-	stdout, stderr, code := runCLI(t, nil, "ood-cluster", "--strict", "site.yaml")
+	stdout, stderr, code := runCLI(t, nil, "ood-cluster", "--strict", golden.ConfigFile)
 	require.Equal(t, 0, code, stderr)
 	assert.Empty(t, stderr)
 	want, err := os.ReadFile("ood-cluster.yaml")

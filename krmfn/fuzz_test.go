@@ -9,6 +9,7 @@ import (
 
 	"github.com/peruser-dev/peruser/internal/crash"
 	"github.com/peruser-dev/peruser/internal/env"
+	"github.com/peruser-dev/peruser/internal/golden"
 	"github.com/peruser-dev/peruser/internal/testenv"
 	"github.com/peruser-dev/peruser/krmfn"
 )
@@ -17,7 +18,7 @@ import (
 // (a panic the guard caught), and on success or failure a well-formed exit code.
 // Inputs that name a directory are skipped: they would try to reach LDAP servers.
 func FuzzResourceList(f *testing.F) {
-	sites, _ := filepath.Glob(filepath.Join(testenv.RepoRoot(), "fixtures", "*", "site.yaml"))
+	sites, _ := filepath.Glob(filepath.Join(testenv.RepoRoot(), "fixtures", "*", golden.ConfigFile))
 	for _, p := range sites {
 		b, err := os.ReadFile(p)
 		if err != nil || bytes.Contains(b, []byte("directory:")) {

@@ -18,45 +18,27 @@ import (
 	"github.com/peruser-dev/peruser/krmfn"
 )
 
-// TestGolden renders every fixtures/<case>/site.yaml as `krm-fn render site.yaml` run in
-// the case's directory, and compares stdout with expected.yaml — or, for a failing case,
-// checks that stdout is empty and that every line of error.txt appears in stderr; a
-// successful case's stderr must be empty or equal warnings.txt. An
+// TestGolden renders every case fixtures/<case>/config.yaml (a Site) as `krm-fn render
+// config.yaml` run in the case's directory: stdout is compared with expected.yaml and,
+// for a failing case, stderr with errors.txt (golden.Cases: exactly, both rewritten by
+// -update). A successful case's stderr must be empty or equal warnings.txt. An
 // optional env file holds KEY=VALUE lines: the only environment the case sees.
 func TestGolden(t *testing.T) {
-	cases, err := filepath.Glob(filepath.Join(testenv.RepoRoot(), "fixtures", "*", "site.yaml"))
-	require.NoError(t, err)
-	require.NotEmpty(t, cases)
-	for _, sitePath := range cases {
-		dir := filepath.Dir(sitePath)
-		t.Run(filepath.Base(dir), func(t *testing.T) {
-			t.Chdir(dir)
-			stdout, stderr, code := runCLI(t, readEnv(t, "env"), "render", "site.yaml")
-			errPath := "error.txt"
-			if _, err := os.Stat(errPath); err == nil {
-				assert.NotEqual(t, 0, code, "expected a failure")
-				assert.Empty(t, stdout, "a failed render must print nothing on stdout")
-				if golden.Updating() {
-					golden.Write(t, errPath, []byte(stderr))
-					return
-				}
-				want, err := os.ReadFile(errPath)
-				require.NoError(t, err)
-				for _, line := range strings.Split(strings.TrimSpace(string(want)), "\n") {
-					assert.Contains(t, stderr, strings.TrimSpace(line))
-				}
-				return
-			}
-			require.Equal(t, 0, code, "stderr:\n%s", stderr)
-			// warnings.txt, when present, is what a successful render prints on stderr.
-			if _, err := os.Stat("warnings.txt"); err == nil {
-				golden.Assert(t, "warnings.txt", []byte(stderr))
-			} else {
-				assert.Empty(t, stderr)
-			}
-			golden.Assert(t, "expected.yaml", []byte(stdout))
-		})
-	}
+	golden.Cases(t, filepath.Join(testenv.RepoRoot(), "fixtures"), func(t *testing.T, dir string) golden.Outcome {
+		stdout, stderr, code := runCLI(t, readEnv(t, "env"), "render", golden.ConfigFile)
+		if code != 0 {
+			assert.Empty(t, stdout, "a failed render must print nothing on stdout")
+			require.NotEmpty(t, stderr, "exit status %d without a message", code)
+			return golden.Outcome{Errors: []byte(stderr)}
+		}
+		// warnings.txt, when present, is what a successful render prints on stderr.
+		if _, err := os.Stat("warnings.txt"); err == nil {
+			golden.Assert(t, "warnings.txt", []byte(stderr))
+		} else {
+			assert.Empty(t, stderr)
+		}
+		return golden.Outcome{Output: []byte(stdout)}
+	})
 }
 
 // runCLI runs krm-fn in-process in the current directory, with env as its whole

@@ -27,10 +27,10 @@ spec:
 `
 
 // kptPackage writes a package holding site.yaml (and a Kptfile when kptfile is set)
-// and returns its directory and a freshly built krm-fn.
+// and returns its directory and the krm-fn it runs.
 func kptPackage(t *testing.T, kptfile string) (dir, bin string) {
 	t.Helper()
-	bin = testenv.BuildBinary(t, "./cmd/krm-fn", t.TempDir())
+	bin = krmFn(t)
 	dir = t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "site.yaml"), []byte(kptSite), 0o644))
 	if kptfile != "" {

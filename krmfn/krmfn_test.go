@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"github.com/peruser-dev/peruser/internal/golden"
 	"github.com/peruser-dev/peruser/internal/testenv"
 )
 
@@ -75,7 +76,7 @@ func TestRenderIsDeterministicAndOrderIndependent(t *testing.T) {
 // drops it itself for its local-config annotation; kpt would delete the file without it).
 func TestFunctionModeKeepsItsConfigAndEmitsObjects(t *testing.T) {
 	t.Chdir(filepath.Join(testenv.RepoRoot(), "fixtures", "registry-file"))
-	site, err := os.ReadFile("site.yaml")
+	site, err := os.ReadFile(golden.ConfigFile)
 	require.NoError(t, err)
 	fc, err := yaml.Parse(string(site))
 	require.NoError(t, err)
@@ -100,7 +101,7 @@ func TestFunctionModeKeepsItsConfigAndEmitsObjects(t *testing.T) {
 	out = out[1:]
 
 	// The standalone render of the same site gives the same objects.
-	rendered, stderr, code := runCLI(t, nil, "render", "site.yaml")
+	rendered, stderr, code := runCLI(t, nil, "render", golden.ConfigFile)
 	require.Equal(t, 0, code, stderr)
 	want, err := kio.FromBytes([]byte(rendered))
 	require.NoError(t, err)
@@ -174,9 +175,10 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	t.Chdir(filepath.Join(testenv.RepoRoot(), "fixtures", "error-bad-docker-config"))
 	content, err := os.ReadFile("registry.json")
 	require.NoError(t, err)
-	stdout, stderr, code := runCLI(t, nil, "render", "site.yaml")
+	stdout, stderr, code := runCLI(t, nil, "render", golden.ConfigFile)
 	assert.Equal(t, 1, code)
 	assert.Empty(t, stdout)
+	assert.Contains(t, stderr, "spec.registry.dockerConfigJSONFile: registry.json: not a docker config")
 	assert.NotContains(t, stderr, "c2VjcmV0LXRoYXQtbXVzdC1ub3QtbGVhaw")
 	assert.NotContains(t, stderr, strings.TrimSpace(string(content)))
 
@@ -227,7 +229,7 @@ func TestUsage(t *testing.T) {
 }
 
 func TestInstallCopiesTheExecutable(t *testing.T) {
-	bin := testenv.BuildBinary(t, "./cmd/krm-fn", t.TempDir())
+	bin := krmFn(t)
 	dest := t.TempDir()
 	out, err := exec.Command(bin, "install", dest).CombinedOutput()
 	require.NoError(t, err, string(out))

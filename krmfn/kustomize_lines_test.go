@@ -12,26 +12,27 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/peruser-dev/peruser/internal/golden"
 	"github.com/peruser-dev/peruser/internal/testenv"
 )
 
 // TestKustomizeErrorLines runs the golden error cases through the real kustomize CLI,
-// with the site as a generator: the errors name site.yaml and the line in the user's
+// with the site as a generator: the errors name config.yaml and the line in the user's
 // file (kustomize pipes the config with its keys sorted, so a line taken from the
 // ResourceList would be wrong). Each case's site gets one line, the function
 // annotation, after `metadata:`; expected lines below it move down by one.
 func TestKustomizeErrorLines(t *testing.T) {
 	kustomize := testenv.Kustomize(t)
-	bin := testenv.BuildBinary(t, "./cmd/krm-fn", t.TempDir())
-	cases, err := filepath.Glob(filepath.Join(testenv.RepoRoot(), "fixtures", "error-*", "error.txt"))
+	bin := krmFn(t)
+	cases, err := filepath.Glob(filepath.Join(testenv.RepoRoot(), "fixtures", "error-*", golden.ErrorsFile))
 	require.NoError(t, err)
-	lineRE := regexp.MustCompile(`^krm-fn: error: site\.yaml:(\d+): (spec\..*)$`)
+	lineRE := regexp.MustCompile(`^krm-fn: error: ` + regexp.QuoteMeta(golden.ConfigFile) + `:(\d+): (spec\..*)$`)
 	ran := 0
 	for _, errPath := range cases {
 		src := filepath.Dir(errPath)
 		want, err := os.ReadFile(errPath)
 		require.NoError(t, err)
-		site, err := os.ReadFile(filepath.Join(src, "site.yaml"))
+		site, err := os.ReadFile(filepath.Join(src, golden.ConfigFile))
 		require.NoError(t, err)
 		lines := strings.Split(strings.TrimSpace(string(want)), "\n")
 		meta := metadataLine(string(site))
@@ -44,14 +45,15 @@ func TestKustomizeErrorLines(t *testing.T) {
 		}
 		ran++
 		t.Run(filepath.Base(src), func(t *testing.T) {
+			t.Parallel() // each case waits on two processes (kustomize, krm-fn) in its own directory
 			dir := t.TempDir()
 			require.NoError(t, os.CopyFS(dir, os.DirFS(src)))
 			siteLines := strings.Split(string(site), "\n")
 			annotation := `  annotations: {config.kubernetes.io/function: "exec: {path: ` + bin + `}"}`
 			siteLines = append(siteLines[:meta], append([]string{annotation}, siteLines[meta:]...)...)
-			require.NoError(t, os.WriteFile(filepath.Join(dir, "site.yaml"), []byte(strings.Join(siteLines, "\n")), 0o644))
-			require.NoError(t, os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte("generators:\n- site.yaml\n"), 0o644))
-			out, stderr, err := kustomizeBuildIn(t, kustomize, dir)
+			require.NoError(t, os.WriteFile(filepath.Join(dir, golden.ConfigFile), []byte(strings.Join(siteLines, "\n")), 0o644))
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte("generators:\n- "+golden.ConfigFile+"\n"), 0o644))
+			out, stderr, err := kustomizeBuild(t, kustomize, dir)
 			require.Error(t, err)
 			assert.Empty(t, out)
 			for _, l := range lines {
@@ -60,7 +62,7 @@ func TestKustomizeErrorLines(t *testing.T) {
 				if n > meta {
 					n++
 				}
-				assert.Contains(t, stderr, fmt.Sprintf("krm-fn: error: site.yaml:%d: %s", n, m[2]))
+				assert.Contains(t, stderr, fmt.Sprintf("krm-fn: error: %s:%d: %s", golden.ConfigFile, n, m[2]))
 			}
 		})
 	}

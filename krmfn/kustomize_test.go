@@ -14,32 +14,8 @@ import (
 	"github.com/peruser-dev/peruser/internal/testenv"
 )
 
-// exampleTree copies the root kustomization and examples/ into a temporary directory
-// with a freshly built krm-fn in its bin/, exactly the layout `make demo` uses.
-func exampleTree(t *testing.T) string {
-	t.Helper()
-	root := testenv.RepoRoot()
-	dir := t.TempDir()
-	testenv.BuildBinary(t, "./cmd/krm-fn", filepath.Join(dir, "bin"))
-	copyFile(t, filepath.Join(root, "kustomization.yaml"), filepath.Join(dir, "kustomization.yaml"))
-	require.NoError(t, os.CopyFS(filepath.Join(dir, "examples"), os.DirFS(filepath.Join(root, "examples"))))
-	return dir
-}
-
-func copyFile(t *testing.T, from, to string) {
-	t.Helper()
-	b, err := os.ReadFile(from)
-	require.NoError(t, err)
-	require.NoError(t, os.MkdirAll(filepath.Dir(to), 0o755))
-	require.NoError(t, os.WriteFile(to, b, 0o644))
-}
-
-func kustomizeBuild(t *testing.T, dir string) (stdout, stderr string, err error) {
-	t.Helper()
-	return kustomizeBuildIn(t, testenv.Kustomize(t), dir)
-}
-
-func kustomizeBuildIn(t *testing.T, kustomize, dir string) (stdout, stderr string, err error) {
+// kustomizeBuild runs `kustomize build` with exec functions allowed on dir.
+func kustomizeBuild(t *testing.T, kustomize, dir string) (stdout, stderr string, err error) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	cmd := exec.Command(kustomize, "build", "--enable-alpha-plugins", "--enable-exec", dir)
@@ -50,8 +26,9 @@ func kustomizeBuildIn(t *testing.T, kustomize, dir string) (stdout, stderr strin
 
 // TestKustomizeBuildExample runs the real kustomize CLI on the root kustomization.
 func TestKustomizeBuildExample(t *testing.T) {
-	dir := exampleTree(t)
-	out, stderr, err := kustomizeBuild(t, dir)
+	kustomize := testenv.Kustomize(t)
+	dir := testenv.ExampleTree(t, krmFn(t))
+	out, stderr, err := kustomizeBuild(t, kustomize, dir)
 	require.NoError(t, err, stderr)
 	golden.Assert(t, filepath.Join(testenv.RepoRoot(), "fixtures", "kustomize-example", "expected.yaml"), []byte(out))
 	assert.NotContains(t, out, "kind: Site", "the generator's own config must not be emitted")
@@ -61,7 +38,8 @@ func TestKustomizeBuildExample(t *testing.T) {
 // TestKustomizeBuildFailsOnSpecError shows that a spec error fails the whole build
 // with the message, so Argo CD shows it and applies nothing.
 func TestKustomizeBuildFailsOnSpecError(t *testing.T) {
-	dir := exampleTree(t)
+	kustomize := testenv.Kustomize(t)
+	dir := testenv.ExampleTree(t, krmFn(t))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "examples", "site.yaml"), []byte(`apiVersion: peruser.dev/v1alpha1
 kind: Site
 metadata:
@@ -74,7 +52,7 @@ spec:
   users:
     - {name: oakley, uid: 0, gid: 20001}
 `), 0o644))
-	out, stderr, err := kustomizeBuild(t, dir)
+	out, stderr, err := kustomizeBuild(t, kustomize, dir)
 	require.Error(t, err)
 	assert.Empty(t, out)
 	assert.Contains(t, stderr, "spec.users[0].uid: must be ≥ 1, got 0")

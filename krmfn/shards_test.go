@@ -21,6 +21,7 @@ import (
 // an exec function annotation relative to site/) and its registry file.
 type shardRepo struct {
 	root, bin string
+	kustomize string // builds the part folders
 }
 
 const shardedSiteYAML = `apiVersion: peruser.dev/v1alpha1
@@ -53,13 +54,11 @@ func siteUsers(n int) string {
 	return b.String()
 }
 
-func newShardRepo(t *testing.T, bin string, shards int) shardRepo {
+func newShardRepo(t *testing.T, kustomize, bin string, shards int) shardRepo {
 	t.Helper()
 	root := t.TempDir()
-	require.NoError(t, os.MkdirAll(filepath.Join(root, "bin"), 0o755))
-	copyFile(t, bin, filepath.Join(root, "bin", "krm-fn"))
-	require.NoError(t, os.Chmod(filepath.Join(root, "bin", "krm-fn"), 0o755))
-	r := shardRepo{root: root, bin: filepath.Join(root, "bin", "krm-fn")}
+	testenv.Install(t, bin, filepath.Join(root, "bin", "krm-fn"))
+	r := shardRepo{root: root, bin: filepath.Join(root, "bin", "krm-fn"), kustomize: kustomize}
 	r.writeSite(t, shards)
 	require.NoError(t, os.WriteFile(filepath.Join(root, "site", "registry.json"), []byte(sitegen.DockerConfig), 0o600))
 	return r
@@ -96,8 +95,8 @@ func runIn(t *testing.T, dir string, env []string, name string, args ...string) 
 // the real kustomize: the parts together are exactly the unsharded render, object for
 // object, byte for byte; writing the layout twice gives the same files.
 func TestShardLayout(t *testing.T) {
-	bin := testenv.BuildBinary(t, "./cmd/krm-fn", t.TempDir())
-	r := newShardRepo(t, bin, 3)
+	kustomize := testenv.Kustomize(t)
+	r := newShardRepo(t, kustomize, krmFn(t), 3)
 	args := []string{"shards", "--repo-url", "https://git.example.edu/hpc/site-config.git",
 		"--oci-url", "oci://registry.example.edu/peruser/sharded", "site/site.yaml", "site/layout"}
 	_, stderr, code := r.krmfn(t, r.root, nil, args...)
@@ -117,7 +116,7 @@ func TestShardLayout(t *testing.T) {
 
 	got := map[string]string{}
 	for _, part := range []string{"site", "shard-000", "shard-001", "shard-002"} {
-		out, stderr, err := kustomizeBuild(t, filepath.Join(r.root, "site", "layout", "parts", part))
+		out, stderr, err := kustomizeBuild(t, r.kustomize, filepath.Join(r.root, "site", "layout", "parts", part))
 		require.NoError(t, err, "kustomize build of part %s: %s", part, stderr)
 		objs := testenv.Canonical(t, []byte(out))
 		assert.NotEmpty(t, objs, part)
@@ -203,7 +202,7 @@ func shardBadInput(t *testing.T, r shardRepo) {
 				r.writeSite(t, 4)
 				t.Cleanup(func() { r.writeSite(t, 3) })
 				args = []string{"render", filepath.Join(layout, "shard-001", "peruser-shard.yaml")}
-				out, stderr, err := kustomizeBuild(t, filepath.Join(layout, "shard-001"))
+				out, stderr, err := kustomizeBuild(t, r.kustomize, filepath.Join(layout, "shard-001"))
 				assert.Error(t, err)
 				assert.Empty(t, out)
 				assert.Contains(t, stderr, tc.want, "under kustomize")
@@ -314,6 +313,7 @@ func argoCDPluginContract(t *testing.T, r shardRepo) {
 // TestArgoCDComponent builds deploy/argocd-cmp as a component over a minimal
 // argocd-repo-server with the real kustomize: the sidecar and its ConfigMap appear.
 func TestArgoCDComponent(t *testing.T) {
+	kustomize := testenv.Kustomize(t)
 	dir := t.TempDir()
 	require.NoError(t, os.CopyFS(filepath.Join(dir, "argocd-cmp"), os.DirFS(filepath.Join(testenv.RepoRoot(), "deploy", "argocd-cmp"))))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "repo-server.yaml"), []byte(`apiVersion: apps/v1
@@ -329,7 +329,7 @@ spec:
 `), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(
 		"namespace: argocd\nresources: [repo-server.yaml]\ncomponents: [argocd-cmp]\n"), 0o644))
-	out, stderr, err := kustomizeBuild(t, dir)
+	out, stderr, err := kustomizeBuild(t, kustomize, dir)
 	require.NoError(t, err, stderr)
 	objs := testenv.Objects(t, []byte(out))
 	cm, ok := objs["ConfigMap/argocd/peruser-cmp-config"]

@@ -8,14 +8,15 @@ import (
 
 	"github.com/peruser-dev/peruser/api/v1alpha1"
 	"github.com/peruser-dev/peruser/field"
+	"github.com/peruser-dev/peruser/internal/golden"
 	"github.com/peruser-dev/peruser/internal/testenv"
 )
 
 // FuzzParse feeds arbitrary bytes to the loader: it must never panic, and it either
 // returns a defaulted Site that passes its own validation or field errors whose every
-// line names the source. The seed corpus is every fixture's site.yaml.
+// line names the source. The seed corpus is every fixture's Site (config.yaml).
 func FuzzParse(f *testing.F) {
-	sites, _ := filepath.Glob(filepath.Join(testenv.RepoRoot(), "fixtures", "*", "site.yaml"))
+	sites, _ := filepath.Glob(filepath.Join(testenv.RepoRoot(), "fixtures", "*", golden.ConfigFile))
 	for _, p := range sites {
 		if b, err := os.ReadFile(p); err == nil {
 			f.Add(b)

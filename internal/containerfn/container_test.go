@@ -17,7 +17,7 @@ import (
 const image = "localhost/peruser-krm-fn:test"
 
 // TestContainerFunction builds the image once (vfs storage is slow) with buildah from
-// bin/krm-fn and runs it through the real kustomize in container mode, with a `docker`
+// krm-fn built for the test and runs it through the real kustomize in container mode, with a `docker`
 // shim on PATH that execs podman: kustomize (kyaml fn/runtime/container) runs
 // `docker run --rm -i -a STDIN -a STDOUT -a STDERR --network none|host --user nobody
 // --security-opt=no-new-privileges [--mount type=bind,source=ABS,target=DST,readonly] IMAGE`.
@@ -46,7 +46,7 @@ func TestContainerFunction(t *testing.T) {
 	}
 
 	t.Run("example site matches exec mode byte for byte", func(t *testing.T) {
-		want := run(t, kustomize, root, os.Environ(), "build", "--enable-alpha-plugins", "--enable-exec", ".")
+		want := run(t, kustomize, testenv.ExampleTree(t, fn.krmFn), os.Environ(), "build", "--enable-alpha-plugins", "--enable-exec", ".")
 		if want.err != nil {
 			t.Fatalf("exec mode: %v\n%s", want.err, want.stderr)
 		}
@@ -87,15 +87,17 @@ func TestContainerFunction(t *testing.T) {
 			t.Fatalf("want an error naming the unmounted file, got %v:\n%s", got.err, got.stderr)
 		}
 	})
+
+	t.Run("live LDAP through the host network", func(t *testing.T) { liveLDAP(t, fn) })
 }
 
-// TestContainerFunctionLiveLDAP resolves users from a slapd on 127.0.0.1 in container
-// mode: `network: true` in the annotation plus kustomize's --network flag make kyaml
-// pass `--network host`, so 127.0.0.1 in the container is the host's; the CA file comes
-// through a bind mount at an absolute path and the bind password through `envs`.
-func TestContainerFunctionLiveLDAP(t *testing.T) {
+// liveLDAP resolves users from a slapd on 127.0.0.1 in container mode: `network: true`
+// in the annotation plus kustomize's --network flag make kyaml pass `--network host`,
+// so 127.0.0.1 in the container is the host's; the CA file comes through a bind mount
+// at an absolute path and the bind password through `envs`. It shares
+// TestContainerFunction's image: building one takes seconds.
+func liveLDAP(t *testing.T, fn fn) {
 	s := slapdtest.Start(t, slapdtest.Options{LDIFFiles: []string{slapdtest.Fixture("directory.ldif")}})
-	fn := setup(t)
 	dir := t.TempDir()
 	// The function runs as nobody: a mounted file must be readable by others (slapdtest
 	// writes its CA 0600, which fails with "permission denied").
@@ -145,6 +147,7 @@ spec:
 // fn is a built image and the environment whose PATH finds the docker shim.
 type fn struct {
 	kustomize string
+	krmFn     string // the executable in the image
 	env       []string
 }
 
@@ -159,10 +162,7 @@ func setup(t *testing.T) fn {
 	if testenv.Find("RUNC", "runc") == "" {
 		testenv.Missing(t, "runc not found (podman here needs --runtime runc: crun lacks CAP_SYS_RESOURCE): apt-get install runc")
 	}
-	krmFn := filepath.Join(root, "bin", "krm-fn")
-	if _, err := os.Stat(krmFn); err != nil {
-		testenv.Missing(t, "%s not built: run `make build`", krmFn)
-	}
+	krmFn := testenv.Binary(t, "./cmd/krm-fn")
 
 	// Not t.TempDir: podman refuses a runroot longer than 50 characters.
 	store, err := os.MkdirTemp("", "pcfn")
@@ -200,13 +200,16 @@ func setup(t *testing.T) fn {
 	}
 	env := append(os.Environ(), "PATH="+shimDir+string(os.PathListSeparator)+os.Getenv("PATH"))
 
-	return fn{kustomize, env}
+	return fn{kustomize, krmFn, env}
 }
 
 type result struct {
 	stdout, stderr []byte
 	err            error
 }
+
+// TestMain removes the krm-fn that testenv.Binary built for the package.
+func TestMain(m *testing.M) { os.Exit(testenv.Run(m)) }
 
 func run(t *testing.T, bin, dir string, env []string, args ...string) result {
 	t.Helper()

@@ -1,7 +1,8 @@
 // Package testenv finds the real command-line tools that integration tests drive
 // (kustomize, Helm 3, Helm 4, kpt, slapd) and decides what a missing one means: a skip
 // when a developer runs `go test` by hand, a failure under `make test`, which sets
-// PERUSER_REQUIRE_TOOLS=1 after installing every tool.
+// PERUSER_REQUIRE_TOOLS=1 after installing every tool. It also builds this module's
+// commands, once per test binary (Binary), for tests that need the real executable.
 package testenv
 
 import (
@@ -80,17 +81,12 @@ func RepoRoot() string {
 }
 
 // BuildBinary compiles the main package at pkg (e.g. "./cmd/krm-fn") into dir and
-// returns its path, so tests exercise the real executable. It is stamped with the
-// checkout's VCS revision as `make build` stamps it (-buildvcs=auto overrides a
-// GOFLAGS=-buildvcs=false in the environment).
+// returns its path. Binary is the same, built once per test binary: prefer it.
 func BuildBinary(t testing.TB, pkg, dir string) string {
 	t.Helper()
-	out := filepath.Join(dir, filepath.Base(pkg))
-	cmd := exec.Command("go", "build", "-buildvcs=auto", "-o", out, pkg)
-	cmd.Dir = RepoRoot()
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
+	out, err := build(pkg, dir)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out
 }

@@ -1,0 +1,21 @@
+package krmfn_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/peruser-dev/peruser/internal/testenv"
+)
+
+// TestMain removes the krm-fn that krmFn built once for the package's tests.
+func TestMain(m *testing.M) { os.Exit(testenv.Run(m)) }
+
+// krmFn is the real krm-fn executable, for tests that need a process boundary: another
+// program runs it (kustomize, kpt, Argo CD's sidecar), or they check what only a built
+// binary has (its exit status, `install` copying itself, the VCS stamp). Everything else
+// calls krmfn.Run in-process (runCLI). A test that needs an external tool too looks the
+// tool up before calling krmFn.
+func krmFn(t testing.TB) string {
+	t.Helper()
+	return testenv.Binary(t, "./cmd/krm-fn")
+}
