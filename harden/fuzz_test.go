@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/peruser-dev/peruser/api/v1alpha1"
+	"github.com/peruser-dev/peruser/internal/golden"
 	"github.com/peruser-dev/peruser/internal/testenv"
 )
 
@@ -78,7 +79,7 @@ func checkFuzzProperties(t *testing.T, h *Hardener, in []byte) {
 
 func FuzzStream(f *testing.F) {
 	// Seeds: every fixture input and a few hand-picked edges.
-	inputs, _ := filepath.Glob(filepath.Join(testenv.RepoRoot(), "fixtures", "harden", "*", "input.yaml"))
+	inputs, _ := filepath.Glob(filepath.Join(testenv.RepoRoot(), "fixtures", "harden", "*", golden.InputFile))
 	for _, p := range inputs {
 		if b, err := os.ReadFile(p); err == nil {
 			f.Add(b)

@@ -20,51 +20,28 @@ import (
 
 // TestGolden runs every case under fixtures/harden/<case>/: config.yaml (a Hardening)
 // and input.yaml give either expected.yaml (the output) or errors.txt (the error
-// message, line for line). Successful cases also go through checkStream: documents in
+// message, exactly; package golden). Successful cases also go through checkStream: documents in
 // = documents out, untouched documents byte-identical, idempotent, no reader
 // annotations, every pod template admitted by Pod Security "restricted".
 func TestGolden(t *testing.T) {
 	root := filepath.Join(testenv.RepoRoot(), "fixtures", "harden")
-	entries, err := os.ReadDir(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cases := 0
-	for _, e := range entries {
-		if !e.IsDir() {
-			continue
+	cases := golden.Cases(t, root, func(t *testing.T, dir string) golden.Outcome {
+		cfg := loadFixtureConfig(t, golden.ConfigFile)
+		h, err := New(cfg.Spec, ExplicitIdentity(cfg.Spec.Identity))
+		if err != nil {
+			t.Fatalf("options: %v", err)
 		}
-		cases++
-		dir := filepath.Join(root, e.Name())
-		t.Run(e.Name(), func(t *testing.T) {
-			cfg := loadFixtureConfig(t, filepath.Join(dir, "config.yaml"))
-			h, err := New(cfg.Spec, ExplicitIdentity(cfg.Spec.Identity))
-			if err != nil {
-				t.Fatalf("options: %v", err)
-			}
-			in := readFile(t, filepath.Join(dir, "input.yaml"))
-			out, _, err := h.Stream(in)
-
-			errFile := filepath.Join(dir, "errors.txt")
-			_, statErr := os.Stat(errFile)
-			wantErr := statErr == nil || golden.Updating() && err != nil
-			if !wantErr {
-				if err != nil {
-					t.Fatalf("unexpected error:\n%v", err)
-				}
-				golden.Assert(t, filepath.Join(dir, "expected.yaml"), out)
-				checkStream(t, h, in, out)
-				return
-			}
-			if err == nil {
-				t.Fatalf("expected an error (errors.txt), got output:\n%s", out)
-			}
+		in := readFile(t, golden.InputFile)
+		out, _, err := h.Stream(in)
+		if err != nil {
 			if out != nil {
 				t.Errorf("output must be nil on error, got %d bytes", len(out))
 			}
-			golden.Assert(t, errFile, []byte(err.Error()+"\n"))
-		})
-	}
+			return golden.Outcome{Errors: []byte(err.Error() + "\n")}
+		}
+		checkStream(t, h, in, out)
+		return golden.Outcome{Output: out}
+	})
 	if cases < 10 {
 		t.Errorf("only %d golden cases under %s", cases, root)
 	}

@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	_ "github.com/peruser-dev/peruser/internal/golden"
@@ -24,38 +23,16 @@ import (
 	"github.com/peruser-dev/peruser/internal/testenv"
 )
 
-var (
-	binOnce sync.Once
-	binPath string
-	binDir  string
-)
-
-// postRendererBinary builds the real executable once for all tests of the package. Only
-// tests that hand it to a real tool (Helm 3 and 4, kustomize) need it; they look the tool
-// up first, so that a test that skips builds nothing. Every other test calls run.
+// postRendererBinary is the real executable, built once for all tests of the package
+// (testenv.Binary). Only tests that hand it to a real tool (Helm 3 and 4, kustomize)
+// need it; they look the tool up first, so that a test that skips builds nothing. Every
+// other test calls run.
 func postRendererBinary(t *testing.T) string {
 	t.Helper()
-	binOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "post-renderer-bin-")
-		if err != nil {
-			t.Fatal(err)
-		}
-		binDir = dir
-		binPath = testenv.BuildBinary(t, "./cmd/post-renderer", dir)
-	})
-	if binPath == "" {
-		t.Fatal("post-renderer binary was not built")
-	}
-	return binPath
+	return testenv.Binary(t, "./cmd/post-renderer")
 }
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(testenv.Run(m)) }
 
 // chartDir is a fixture chart by name, or the chart at an absolute path (a test's own).
 func chartDir(name string) string {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/peruser-dev/peruser/internal/env"
+	"github.com/peruser-dev/peruser/internal/golden"
 	"github.com/peruser-dev/peruser/internal/testenv"
 )
 
@@ -80,7 +81,7 @@ func TestSiteIdentityFromDirectorySnapshot(t *testing.T) {
 	env := env.Env{Dir: filepath.Join(testenv.RepoRoot(), "fixtures", "directory-snapshot"), Getenv: func(string) string { return "" }}
 	pod := "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: busybox}]\n"
 	var stdout, stderr bytes.Buffer
-	if code := run(context.Background(), []string{"--site", "site.yaml", "--user", "oakley"}, strings.NewReader(pod), &stdout, &stderr, env); code != 0 {
+	if code := run(context.Background(), []string{"--site", golden.ConfigFile, "--user", "oakley"}, strings.NewReader(pod), &stdout, &stderr, env); code != 0 {
 		t.Fatalf("post-renderer: exit code %d\n%s", code, stderr.String())
 	}
 	for _, want := range []string{"runAsUser: 20001", "runAsGroup: 20001", "fsGroup: 20001", "- 30001", "- 30100", "- 30200"} {

@@ -79,14 +79,3 @@ func RepoRoot() string {
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
 }
-
-// BuildBinary compiles the main package at pkg (e.g. "./cmd/krm-fn") into dir and
-// returns its path. Binary is the same, built once per test binary: prefer it.
-func BuildBinary(t testing.TB, pkg, dir string) string {
-	t.Helper()
-	out, err := build(pkg, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
