@@ -34,7 +34,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	code := testenv.Run(m) // removes the binaries testenv.Binary built
+	code := m.Run()
 	// Stop the control plane whatever the tests did; a failure to stop fails the run.
 	if cluster != nil {
 		if err := cluster.Stop(); err != nil {

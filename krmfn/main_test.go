@@ -1,14 +1,12 @@
 package krmfn_test
 
 import (
-	"os"
 	"testing"
 
 	"github.com/peruser-dev/peruser/internal/testenv"
 )
 
 // TestMain removes the krm-fn that krmFn built once for the package's tests.
-func TestMain(m *testing.M) { os.Exit(testenv.Run(m)) }
 
 // krmFn is the real krm-fn executable, for tests that need a process boundary: another
 // program runs it (kustomize, kpt, Argo CD's sidecar), or they check what only a built

@@ -32,8 +32,6 @@ func postRendererBinary(t *testing.T) string {
 	return testenv.Binary(t, "./cmd/post-renderer")
 }
 
-func TestMain(m *testing.M) { os.Exit(testenv.Run(m)) }
-
 // chartDir is a fixture chart by name, or the chart at an absolute path (a test's own).
 func chartDir(name string) string {
 	if filepath.IsAbs(name) {

@@ -208,9 +208,6 @@ type result struct {
 	err            error
 }
 
-// TestMain removes the krm-fn that testenv.Binary built for the package.
-func TestMain(m *testing.M) { os.Exit(testenv.Run(m)) }
-
 func run(t *testing.T, bin, dir string, env []string, args ...string) result {
 	t.Helper()
 	var stdout, stderr bytes.Buffer

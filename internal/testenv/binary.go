@@ -1,7 +1,8 @@
 package testenv
 
 import (
-	"errors"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -11,87 +12,72 @@ import (
 	"testing"
 )
 
-// builds holds the executables this test binary has built. Linking krm-fn takes
-// seconds, longer than most of the tests that run it, and every test of a package
-// needs the same executable: Binary builds each main package once, into one
-// directory that Run removes when the tests end. It is the one piece of state of
-// this package, and it lives only as long as the test binary.
+// builds holds the executables this test binary has asked for, so that each main
+// package is built once per test binary. It is the one piece of state of this
+// package, and it lives only as long as the test binary.
 var builds struct {
 	sync.Mutex
-	running bool   // Run is running the tests, so dir will be removed
-	dir     string // created on the first build
-	byPkg   map[string]*built
+	byPkg map[string]*built
 }
 
 type built struct {
-	dir  string // where it goes, one directory per package
 	once sync.Once
 	path string
 	err  error
-}
-
-// Run runs a package's tests and then removes the executables Binary built; a
-// package that calls Binary calls it from TestMain:
-//
-//	func TestMain(m *testing.M) { os.Exit(testenv.Run(m)) }
-//
-// It returns m.Run's exit code, for a TestMain with work of its own to do after.
-func Run(m *testing.M) int {
-	builds.Lock()
-	builds.running = true
-	builds.Unlock()
-	code := m.Run()
-	builds.Lock()
-	defer builds.Unlock()
-	if builds.dir != "" {
-		if err := os.RemoveAll(builds.dir); err != nil {
-			fmt.Fprintln(os.Stderr, "testenv:", err)
-		}
-	}
-	return code
 }
 
 // Binary is the main package at pkg (e.g. "./cmd/krm-fn") built as `make build`
 // builds it, once per test binary; later calls return the same path, and a failed
 // build fails every test that asks for it. A test that needs an external tool as
 // well looks the tool up first, so that a missing tool skips it before it waits for
-// a build. The package's TestMain must call Run.
+// a build.
+//
+// The executable is written to a directory of its own in the user's cache directory
+// (one per checkout and test binary, so that packages testing in parallel never write
+// the same file), and kept there: go build leaves an output whose build ID is already
+// current as it is, so a second run costs the check (a fraction of a second) instead
+// of a link (seconds). Like Go's build cache it is safe to delete.
 func Binary(t testing.TB, pkg string) string {
 	t.Helper()
-	b, err := buildFor(pkg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.once.Do(func() { b.path, b.err = build(pkg, b.dir) })
+	b := buildFor(pkg)
+	b.once.Do(func() {
+		dir, err := binDir()
+		if err == nil {
+			b.path, err = build(pkg, dir)
+		}
+		b.err = err
+	})
 	if b.err != nil {
 		t.Fatal(b.err)
 	}
 	return b.path
 }
 
-// buildFor returns pkg's entry, creating the build directory on first use.
-func buildFor(pkg string) (*built, error) {
+// buildFor returns pkg's entry.
+func buildFor(pkg string) *built {
 	builds.Lock()
 	defer builds.Unlock()
-	if !builds.running {
-		return nil, errors.New("testenv.Binary: the package's TestMain must call testenv.Run, which removes the built executables")
-	}
-	if builds.dir == "" {
-		dir, err := os.MkdirTemp("", "peruser-test-bin-")
-		if err != nil {
-			return nil, err
-		}
-		builds.dir = dir
-	}
 	b, ok := builds.byPkg[pkg]
 	if !ok {
 		if builds.byPkg == nil {
 			builds.byPkg = map[string]*built{}
 		}
-		b = &built{dir: filepath.Join(builds.dir, fmt.Sprint(len(builds.byPkg)))}
+		b = &built{}
 		builds.byPkg[pkg] = b
 	}
-	return b, nil
+	return b
+}
+
+// binDir is where this test binary's builds go: <user cache>/peruser-test-bin/
+// <checkout hash>/<test binary name>.
+func binDir() (string, error) {
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		cache = os.TempDir()
+	}
+	sum := sha256.Sum256([]byte(RepoRoot()))
+	dir := filepath.Join(cache, "peruser-test-bin", hex.EncodeToString(sum[:6]), filepath.Base(os.Args[0]))
+	return dir, os.MkdirAll(dir, 0o755)
 }
 
 // build compiles the main package at pkg into dir. The executable is stamped with the

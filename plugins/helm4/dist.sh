@@ -28,6 +28,6 @@ for platform in "$@"; do
 done
 chmod -R u=rwX,go=rX "$work/peruser"
 mkdir -p "$outdir"
-tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$work" -cf - peruser | gzip -n -9 >"$out.tmp"
+tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$work" -cf - peruser | gzip -n >"$out.tmp"
 mv "$out.tmp" "$out"
 echo "$out"
