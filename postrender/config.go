@@ -3,7 +3,6 @@ package postrender
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -39,13 +38,8 @@ func hardener(ctx context.Context, spec v1alpha1.HardeningSpec, dir string, env 
 	return harden.New(spec, id)
 }
 
-// inDir is path read from dir when it is relative.
-func inDir(dir, path string) string {
-	if filepath.IsAbs(path) || dir == "" {
-		return path
-	}
-	return filepath.Join(dir, path)
-}
+// inDir is path read from dir when it is relative (the one rule of internal/env).
+func inDir(dir, path string) string { return env.Env{Dir: dir}.Path(path) }
 
 // flagOf maps a Hardening spec path to the flag that sets it: the one table of how the
 // command line names the spec's fields.
