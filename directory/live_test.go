@@ -342,6 +342,7 @@ func TestLiveDeadServers(t *testing.T) {
 			{"ldaps handshake", func(d *v1alpha1.Directory) { d.URL = "ldaps://" + strings.TrimPrefix(url, "ldap://") }, "(no answer within 300ms, spec.directory.connectTimeout)"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
+				t.Parallel() // each waits out its own timeout against the one silent server
 				d := &v1alpha1.Directory{
 					Users:          v1alpha1.UserSearch{DirectorySearch: v1alpha1.DirectorySearch{BaseDN: "o=y"}},
 					Groups:         v1alpha1.DirectorySearch{BaseDN: "o=y"},

@@ -82,6 +82,7 @@ func startFixtureSLAPD(t *testing.T, opts slapdtest.Options) *slapdtest.Server {
 }
 
 func TestDirectoryFailsClosed(t *testing.T) {
+	t.Parallel() // waits on its own servers and processes; overlaps with the serial tests
 	slapdtest.Binaries(t)
 	s := startFixtureSLAPD(t, slapdtest.Options{
 		Global: []string{"sizelimit 3"},
