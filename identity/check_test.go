@@ -7,6 +7,9 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"github.com/peruser-dev/peruser/identity"
+
+	// Defines -update, so that `go test ./... -update` runs in every package.
+	_ "github.com/peruser-dev/peruser/internal/golden"
 )
 
 func TestCheck(t *testing.T) {

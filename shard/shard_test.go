@@ -8,6 +8,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/peruser-dev/peruser/shard"
+
+	// Defines -update, so that `go test ./... -update` runs in every package.
+	_ "github.com/peruser-dev/peruser/internal/golden"
 )
 
 // names are 10,000 usernames of the shapes sites have: plain, dotted, email-like,

@@ -5,6 +5,9 @@ import (
 	"testing"
 
 	"github.com/peruser-dev/peruser/identity"
+
+	// Defines -update, so that `go test ./... -update` runs in every package.
+	_ "github.com/peruser-dev/peruser/internal/golden"
 )
 
 func TestCompare(t *testing.T) {

@@ -4,6 +4,9 @@ import (
 	"os"
 	"runtime/debug"
 	"testing"
+
+	// Defines -update, so that `go test ./... -update` runs in every package.
+	_ "github.com/peruser-dev/peruser/internal/golden"
 )
 
 func TestLine(t *testing.T) {

@@ -12,6 +12,9 @@ import (
 	"github.com/peruser-dev/peruser/internal/containerfn"
 	"github.com/peruser-dev/peruser/internal/slapdtest"
 	"github.com/peruser-dev/peruser/internal/testenv"
+
+	// Defines -update, so that `go test ./... -update` runs in every package.
+	_ "github.com/peruser-dev/peruser/internal/golden"
 )
 
 const image = "localhost/peruser-krm-fn:test"

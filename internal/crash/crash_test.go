@@ -3,6 +3,9 @@ package crash
 import (
 	"bytes"
 	"testing"
+
+	// Defines -update, so that `go test ./... -update` runs in every package.
+	_ "github.com/peruser-dev/peruser/internal/golden"
 )
 
 func TestGuard(t *testing.T) {

@@ -6,6 +6,9 @@ import (
 	"testing"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	// Defines -update, so that `go test ./... -update` runs in every package.
+	_ "github.com/peruser-dev/peruser/internal/golden"
 )
 
 const site = `apiVersion: peruser.dev/v1alpha1

@@ -2,8 +2,11 @@ package golden
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -109,5 +112,36 @@ func TestCases(t *testing.T) {
 	})
 	if n != 2 {
 		t.Errorf("%d cases, want 2", n)
+	}
+}
+
+// TestEveryTestPackageDefinesUpdate: `go test ./... -update` stops at the first test
+// binary that does not know the flag, so every package of the module with tests must
+// import this package from one of its test files.
+func TestEveryTestPackageDefinesUpdate(t *testing.T) {
+	const self = "github.com/peruser-dev/peruser/internal/golden"
+	cmd := exec.Command("go", "list", "-f", `{{.ImportPath}} {{len .TestGoFiles}} {{len .XTestGoFiles}} {{join .TestImports ","}},{{join .XTestImports ","}}`, "./...")
+	cmd.Dir = filepath.Join("..", "..")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	checked := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 3 || f[1] == "0" && f[2] == "0" || f[0] == self {
+			continue
+		}
+		checked++
+		imports := ""
+		if len(f) > 3 {
+			imports = f[3]
+		}
+		if !slices.Contains(strings.Split(imports, ","), self) {
+			t.Errorf("%s has tests but no test file imports %s: `go test ./... -update` fails there (add a blank import)", f[0], self)
+		}
+	}
+	if checked < 10 {
+		t.Errorf("only %d packages with tests found:\n%s", checked, out)
 	}
 }
