@@ -28,13 +28,17 @@ type Hardener struct {
 	evaluator        policy.Evaluator
 }
 
-// New validates spec with id as its identity (v1alpha1.HardeningSpec.Validate, the one
-// check of every value) and prepares a Hardener. The spec's own identity is not used:
-// a front-end resolves it (ExplicitIdentity, or a user of a Site) into id. Invalid
-// settings are a field.List with the spec's paths (spec.lifetime).
+// New validates spec (v1alpha1.HardeningSpec.Validate, the one check of every value)
+// and prepares a Hardener that runs pods as id. A front-end resolves the spec's
+// identity into id (ExplicitIdentity, or a user of a Site). An explicit identity in
+// the spec is checked as given, so system groups in it are refused; otherwise id is
+// checked, with the system groups a Site gives a user dropped. Invalid settings are a
+// field.List with the spec's paths (spec.lifetime).
 func New(spec v1alpha1.HardeningSpec, id Identity) (*Hardener, error) {
 	check := spec
-	check.Identity = id.asSpec()
+	if !spec.Identity.Explicit() {
+		check.Identity = id.asSpec()
+	}
 	if errs := check.Validate(field.Path("spec")); len(errs) > 0 {
 		return nil, errs
 	}

@@ -37,3 +37,18 @@ func TestNew(t *testing.T) {
 		t.Errorf("normalized groups %v, want [30001 30002]", got)
 	}
 }
+
+// TestNewRefusesSystemGroupsGivenExplicitly: a spec's explicit identity is checked as
+// given (a supplemental group below 1000 is refused), while the same group in a resolved
+// identity with no explicit one in the spec, as a Site's user has it, is dropped.
+func TestNewRefusesSystemGroupsGivenExplicitly(t *testing.T) {
+	uid, gid := int64(20001), int64(20001)
+	explicit := v1alpha1.HardeningSpec{Identity: v1alpha1.HardeningIdentity{UID: &uid, GID: &gid, SupplementalGroups: []int64{100, 30001}}}
+	_, err := New(explicit, ExplicitIdentity(explicit.Identity))
+	if err == nil || !strings.Contains(err.Error(), "spec.identity.supplementalGroups[0]: must be ≥ 1000, got 100") {
+		t.Errorf("explicit group 100: err %v, want a refusal at spec.identity.supplementalGroups[0]", err)
+	}
+	if _, err := New(v1alpha1.HardeningSpec{}, Identity{UID: uid, GID: gid, SupplementalGroups: []int64{100, 30001}}); err != nil {
+		t.Errorf("a resolved identity's system group must be dropped, not refused: %v", err)
+	}
+}

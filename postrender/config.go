@@ -38,8 +38,14 @@ func hardener(ctx context.Context, spec v1alpha1.HardeningSpec, dir string, env 
 	return harden.New(spec, id)
 }
 
-// inDir is path read from dir when it is relative (the one rule of internal/env).
-func inDir(dir, path string) string { return env.Env{Dir: dir}.Path(path) }
+// inDir is path read from dir when it is relative (the one rule of internal/env); in
+// the working directory itself it stays as the user typed it, for messages.
+func inDir(dir, path string) string {
+	if dir == "." {
+		return path
+	}
+	return env.Env{Dir: dir}.Path(path)
+}
 
 // flagOf maps a Hardening spec path to the flag that sets it: the one table of how the
 // command line names the spec's fields.
@@ -61,18 +67,48 @@ var flagOf = []struct{ prefix, flag string }{
 	{"spec.identity", "--uid/--gid/--site"},
 }
 
+// flagFor is the flag that sets spec path p (from flagOf), "" when none does.
+func flagFor(p string) string {
+	for _, f := range flagOf {
+		if p == f.prefix || strings.HasPrefix(p, f.prefix+".") || strings.HasPrefix(p, f.prefix+"[") {
+			return f.flag
+		}
+	}
+	return ""
+}
+
 // describe names a spec path for the user: the flag when flags alone were used, the
 // field of the --config file (and its flag) otherwise.
 func (c *config) describe(p string) string {
-	for _, f := range flagOf {
-		if p == f.prefix || strings.HasPrefix(p, f.prefix+".") || strings.HasPrefix(p, f.prefix+"[") {
-			if c.file == "" {
-				return f.flag
-			}
-			return p + " (" + f.flag + ")"
+	switch f := flagFor(p); {
+	case f == "":
+		return p
+	case c.file == "":
+		return f
+	default:
+		return p + " (" + f + ")"
+	}
+}
+
+// fromFile reports whether the value at spec path p is the --config file's: no flag
+// that sets it was given (an identity flag replaces the file's whole identity).
+func (c *config) fromFile(p string) bool {
+	if c.file == "" || c.lines == nil {
+		return false
+	}
+	for _, f := range strings.Split(flagFor(p), "/") {
+		if c.given[f] {
+			return false
 		}
 	}
-	return p
+	if strings.HasPrefix(p, "spec.identity") {
+		for _, f := range []string{"--uid", "--gid", "--supplemental-groups", "--site", "--user", "--namespace"} {
+			if c.given[f] {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // explain names the fields of errors about the spec in flag or file terms.
@@ -84,6 +120,9 @@ func (c *config) explain(err error) error {
 	out := make(field.List, len(l))
 	for i, e := range l {
 		if e.Source == "" { // errors about a file (the site, the --config file) keep theirs
+			if c.fromFile(e.Path) {
+				e.Line = c.lines(e.Path)
+			}
 			e.Path = c.describe(e.Path)
 			if c.file != "" {
 				e.Source = c.file

@@ -23,7 +23,11 @@ var (
 type config struct {
 	spec v1alpha1.HardeningSpec
 	// file is the --config file; relative site paths are read from its directory.
-	file    string
+	file string
+	// lines is file's line index; given names the flags on the command line ("--uid"),
+	// whose values are not at any line of the file.
+	lines   func(string) int
+	given   map[string]bool
 	verbose bool
 }
 
@@ -107,14 +111,15 @@ func parseFlags(args []string, dir string, help io.Writer) (*config, error) {
 	}
 	if file != "" {
 		file = inDir(dir, file)
-		h, err := specfile.LoadHardening(file)
+		h, lines, err := specfile.LoadHardeningDocument(file)
 		if err != nil {
 			return nil, err
 		}
-		spec, c.file = h.Spec, file
+		spec, c.file, c.lines = h.Spec, file, lines
 	}
 	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	c.given = map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name], c.given["--"+f.Name] = true, true })
 	id := &spec.Identity
 	if set["uid"] || set["gid"] || set["supplemental-groups"] || set["site"] || set["user"] || set["namespace"] {
 		// Identity flags replace an identity from the file altogether; given together,

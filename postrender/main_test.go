@@ -22,10 +22,16 @@ func TestCommandLine(t *testing.T) {
 	if err := os.WriteFile(badConfig, []byte("apiVersion: peruser.dev/v1alpha1\nkind: Hardening\nmetadata: {name: x}\nspec:\n  identity: {uid: 20001, gid: 20001}\n  exception: {}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	// A value the schema accepts and the spec's validation refuses: reported at load,
-	// with the file's line (v1alpha1.Hardening.Validate).
+	// A value the schema accepts and the spec's validation refuses: reported with the
+	// file's line and the flag that would set it, once the flags are laid over the file.
 	loopConfig := filepath.Join(t.TempDir(), "loop.yaml")
 	if err := os.WriteFile(loopConfig, []byte("apiVersion: peruser.dev/v1alpha1\nkind: Hardening\nmetadata: {name: x}\nspec:\n  identity: {uid: 20001, gid: 20001}\n  registryRewrites:\n  - {from: docker.io, to: docker.io/mirror}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Values the spec's validation refuses, each replaced by a flag: the merged spec is
+	// what is checked, so the run succeeds.
+	shadowedConfig := filepath.Join(t.TempDir(), "shadowed.yaml")
+	if err := os.WriteFile(shadowedConfig, []byte("apiVersion: peruser.dev/v1alpha1\nkind: Hardening\nmetadata: {name: x}\nspec:\n  identity: {uid: 20001, gid: 20001}\n  lifetime: 0s\n  labels: {team: \"bad value!\"}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	// A Hardening whose site has a reserved user: the error is about the site, and must
@@ -123,7 +129,12 @@ func TestCommandLine(t *testing.T) {
 		},
 		{
 			name: "a value error in the file names its line", args: []string{"--config", loopConfig}, stdin: "text:", wantCode: exitUsage,
-			stderrHas: []string{`loop.yaml:7: spec.registryRewrites[0].to: "docker.io/mirror" would be rewritten again by from "docker.io"`},
+			stderrHas: []string{`loop.yaml:7: spec.registryRewrites[0].to (--registry-rewrite): "docker.io/mirror" would be rewritten again by from "docker.io"`},
+		},
+		{
+			name: "flags replace bad values of the file", args: []string{"--config", shadowedConfig, "--lifetime=8h", "--label=team=ok"},
+			stdin: "text:apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: busybox}]\n", wantCode: 0,
+			stdoutHas: []string{"pod.kubernetes.io/lifetime: 8h", "team: ok", "runAsUser: 20001"},
 		},
 		{
 			name: "the same value by flag names the flag", args: []string{"--uid=20001", "--gid=20001", "--registry-rewrite=docker.io=docker.io/mirror"}, stdin: "text:", wantCode: exitUsage,

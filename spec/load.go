@@ -152,15 +152,26 @@ func check[T any](node *yaml.RNode, source string, lines func(string) int, kind 
 
 // LoadHardening reads and checks the Hardening in the file at path.
 func LoadHardening(path string) (*v1alpha1.Hardening, error) {
+	h, _, err := LoadHardeningDocument(path)
+	return h, err
+}
+
+// LoadHardeningDocument is LoadHardening that also returns the file's line index, for
+// errors found once flags are laid over the file.
+func LoadHardeningDocument(path string) (*v1alpha1.Hardening, func(string) int, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("reading hardening config: %w", err)
+		return nil, nil, fmt.Errorf("reading hardening config: %w", err)
 	}
 	node, err := single(data, path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return Hardening(node, path)
+	h, err := Hardening(node, path)
+	if err != nil {
+		return nil, nil, err
+	}
+	return h, linesOf(node), nil
 }
 
 // checkKind refuses a document of another kind in one line, before the schema would

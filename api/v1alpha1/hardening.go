@@ -110,7 +110,10 @@ func (s HardeningSpec) VerifyEnabled() bool { return s.Verify == nil || *s.Verif
 // Site gives a user.
 const MinSupplementalGID = 1000
 
-// Validate checks a Hardening: its kind and every value of its spec.
+// Validate checks a Hardening document's shape: its kind, and that the identity is
+// given in exactly one way. The values are checked by HardeningSpec.Validate once the
+// post-renderer's flags are laid over the file (a flag may replace a file's value),
+// by both front-ends and again by harden.New.
 func (h *Hardening) Validate() field.List {
 	var errs field.List
 	if h.APIVersion != APIVersion {
@@ -119,7 +122,7 @@ func (h *Hardening) Validate() field.List {
 	if h.Kind != HardeningKind {
 		errs = append(errs, field.Errorf("kind", "must be %q, got %q", HardeningKind, h.Kind))
 	}
-	return append(errs, h.Spec.Validate(field.Path("spec"))...)
+	return append(errs, h.Spec.Identity.Validate(field.Path("spec").Child("identity"))...)
 }
 
 // Validate checks every value of a Hardening spec at p (spec): the identity, and what
@@ -206,12 +209,18 @@ func (ex HardeningExceptions) validate(p field.Path) field.List {
 	return errs
 }
 
+// Explicit reports whether the identity is given by ids (uid, gid or supplemental
+// groups) rather than, or as well as, by a site's user.
+func (id HardeningIdentity) Explicit() bool {
+	return id.UID != nil || id.GID != nil || len(id.SupplementalGroups) > 0
+}
+
 // Validate checks that the identity is explicit or comes from a site, not both, and
 // the ids of an explicit one: the identity rule (package identity) for uid, gid and
 // supplemental groups, which must also not be system groups.
 func (id HardeningIdentity) Validate(p field.Path) field.List {
 	var errs field.List
-	explicit := id.UID != nil || id.GID != nil || len(id.SupplementalGroups) > 0
+	explicit := id.Explicit()
 	switch {
 	case id.Site == "" && (id.User != "" || id.Namespace != ""):
 		errs = append(errs, field.Errorf(p.Child("site").String(), "required with user or namespace"))

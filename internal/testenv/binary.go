@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -91,7 +92,30 @@ func build(pkg, dir string) (string, error) {
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build %s: %v\n%s", pkg, err, b)
 	}
-	return out, nil
+	return out, touchSources(pkg)
+}
+
+// touchSources stats every source file of this module that pkg is built from. go test
+// caches a package's result keyed on the files its test process opened or stat'ed; a
+// test package that runs a built command without importing its code (containerfn,
+// e2e) would otherwise be reported "(cached)" after the command's code changed.
+func touchSources(pkg string) error {
+	cmd := exec.Command("go", "list", "-deps", "-f",
+		`{{if not .Standard}}{{range .GoFiles}}{{$.Dir}}/{{.}}{{"\n"}}{{end}}{{range .EmbedFiles}}{{$.Dir}}/{{.}}{{"\n"}}{{end}}{{end}}`, pkg)
+	cmd.Dir = RepoRoot()
+	out, err := cmd.Output()
+	if err != nil {
+		return fmt.Errorf("go list -deps %s: %v", pkg, err)
+	}
+	root := RepoRoot() + string(filepath.Separator)
+	for _, f := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if strings.HasPrefix(f, root) {
+			if _, err := os.Stat(f); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Install copies the executable at bin to dst (an executable file, its directory
