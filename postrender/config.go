@@ -12,11 +12,12 @@ import (
 	"github.com/peruser-dev/peruser/internal/env"
 )
 
-// hardener checks spec (v1alpha1, every value), resolves its identity and builds the
-// Hardener; the command line and the KRM transformer share it. A relative site path is
-// read from dir. Errors carry spec paths (spec.identity.uid).
+// hardener resolves spec's identity and builds the Hardener; the command line and the
+// KRM transformer share it. Only the identity's shape is checked here, since it says
+// whether to read a Site; every value is checked once, by harden.New. A relative site
+// path is read from dir. Errors carry spec paths (spec.identity.uid).
 func hardener(ctx context.Context, spec v1alpha1.HardeningSpec, dir string, env env.Env) (*harden.Hardener, error) {
-	if errs := spec.Validate(field.Path("spec")); len(errs) > 0 {
+	if errs := spec.Identity.Validate(field.Path("spec").Child("identity")); len(errs) > 0 {
 		return nil, errs
 	}
 	id := harden.ExplicitIdentity(spec.Identity)
@@ -28,24 +29,20 @@ func hardener(ctx context.Context, spec v1alpha1.HardeningSpec, dir string, env 
 		}
 		// The site's mounts for this user are allowed as if listed with
 		// --allow-host-path and --allow-volume-type.
-		spec.Exceptions.HostPathPrefixes = append(slices.Clone(spec.Exceptions.HostPathPrefixes), mounts.HostPathPrefixes...)
+		ex := &spec.Exceptions
+		ex.HostPathPrefixes = append(slices.Clone(ex.HostPathPrefixes), mounts.HostPathPrefixes...)
+		ex.VolumeTypes = slices.Clone(ex.VolumeTypes)
 		for _, t := range mounts.VolumeTypes {
-			if !slices.Contains(spec.Exceptions.VolumeTypes, t) {
-				spec.Exceptions.VolumeTypes = append(slices.Clone(spec.Exceptions.VolumeTypes), t)
+			if !slices.Contains(ex.VolumeTypes, t) {
+				ex.VolumeTypes = append(ex.VolumeTypes, t)
 			}
 		}
 	}
 	return harden.New(spec, id)
 }
 
-// inDir is path read from dir when it is relative (the one rule of internal/env); in
-// the working directory itself it stays as the user typed it, for messages.
-func inDir(dir, path string) string {
-	if dir == "." {
-		return path
-	}
-	return env.Env{Dir: dir}.Path(path)
-}
+// inDir is path read from dir when it is relative (the one rule of internal/env).
+func inDir(dir, path string) string { return env.Env{Dir: dir}.Path(path) }
 
 // flagOf maps a Hardening spec path to the flag that sets it: the one table of how the
 // command line names the spec's fields.
@@ -90,25 +87,19 @@ func (c *config) describe(p string) string {
 	}
 }
 
+// identityFlags set the identity; any of them replaces the file's whole identity.
+var identityFlags = []string{"--uid", "--gid", "--supplemental-groups", "--site", "--user", "--namespace"}
+
 // fromFile reports whether the value at spec path p is the --config file's: no flag
-// that sets it was given (an identity flag replaces the file's whole identity).
+// that sets it was given.
 func (c *config) fromFile(p string) bool {
 	if c.file == "" || c.lines == nil {
 		return false
 	}
-	for _, f := range strings.Split(flagFor(p), "/") {
-		if c.given[f] {
-			return false
-		}
-	}
 	if strings.HasPrefix(p, "spec.identity") {
-		for _, f := range []string{"--uid", "--gid", "--supplemental-groups", "--site", "--user", "--namespace"} {
-			if c.given[f] {
-				return false
-			}
-		}
+		return !slices.ContainsFunc(identityFlags, func(f string) bool { return c.given[f] })
 	}
-	return true
+	return !c.given[flagFor(p)]
 }
 
 // explain names the fields of errors about the spec in flag or file terms.

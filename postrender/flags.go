@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -117,28 +118,28 @@ func parseFlags(args []string, dir string, help io.Writer) (*config, error) {
 		}
 		spec, c.file, c.lines = h.Spec, file, lines
 	}
-	set := map[string]bool{}
-	c.given = map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name], c.given["--"+f.Name] = true, true })
+	set := map[string]bool{} // the flags given, spelt as flagOf spells them ("--uid")
+	fs.Visit(func(f *flag.Flag) { set["--"+f.Name] = true })
+	c.given = set
 	id := &spec.Identity
-	if set["uid"] || set["gid"] || set["supplemental-groups"] || set["site"] || set["user"] || set["namespace"] {
+	if slices.ContainsFunc(identityFlags, func(f string) bool { return set[f] }) {
 		// Identity flags replace an identity from the file altogether; given together,
 		// the two kinds are reported as a conflict by Validate.
 		*id = v1alpha1.HardeningIdentity{SupplementalGroups: groups, Site: site, User: user, Namespace: namespace}
-		if set["uid"] {
+		if set["--uid"] {
 			id.UID = &uid
 		}
-		if set["gid"] {
+		if set["--gid"] {
 			id.GID = &gid
 		}
-		if set["site"] {
+		if set["--site"] {
 			c.file = "" // a site given by flag is relative to the working directory (dir)
 		}
 	}
-	if set["lifetime"] {
+	if set["--lifetime"] {
 		spec.Lifetime = lifetime
 	}
-	if set["label"] {
+	if set["--label"] {
 		if spec.Labels == nil {
 			spec.Labels = map[string]string{}
 		}
@@ -157,10 +158,10 @@ func parseFlags(args []string, dir string, help io.Writer) (*config, error) {
 	spec.Exceptions.HostPathPrefixes = append(spec.Exceptions.HostPathPrefixes, hostPaths...)
 	spec.Exceptions.VolumeTypes = append(spec.Exceptions.VolumeTypes, volumeTypes...)
 	spec.DropInitContainers = append(spec.DropInitContainers, dropInits...)
-	if set["allow-downgrade"] {
+	if set["--allow-downgrade"] {
 		spec.AllowDowngrade = allowDowngrade
 	}
-	if set["verify"] {
+	if set["--verify"] {
 		spec.Verify = &verify
 	}
 	c.spec = spec
