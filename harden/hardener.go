@@ -43,7 +43,7 @@ func New(spec v1alpha1.HardeningSpec, id Identity) (*Hardener, error) {
 		return nil, errs
 	}
 	h := &Hardener{
-		spec:         check, // its identity is id's, so nothing reads another
+		spec:         spec, // what to add and allow; pods run as id, never as spec.Identity
 		id:           id,
 		supplemental: id.normalizedSupplementalGroups(),
 		rewrite:      newRewriter(spec.RegistryRewrites),
