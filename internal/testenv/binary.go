@@ -13,19 +13,10 @@ import (
 	"testing"
 )
 
-// builds holds the executables this test binary has asked for, so that each main
-// package is built once per test binary. It is the one piece of state of this
-// package, and it lives only as long as the test binary.
-var builds struct {
-	sync.Mutex
-	byPkg map[string]*built
-}
-
-type built struct {
-	once sync.Once
-	path string
-	err  error
-}
+// builds holds, for each main package this test binary has asked for, the one build
+// of it (a sync.OnceValues). It is the one piece of state of this package, and it
+// lives only as long as the test binary.
+var builds sync.Map
 
 // Binary is the main package at pkg (e.g. "./cmd/krm-fn") built as `make build`
 // builds it, once per test binary; later calls return the same path, and a failed
@@ -40,33 +31,18 @@ type built struct {
 // of a link (seconds). Like Go's build cache it is safe to delete.
 func Binary(t testing.TB, pkg string) string {
 	t.Helper()
-	b := buildFor(pkg)
-	b.once.Do(func() {
+	once, _ := builds.LoadOrStore(pkg, sync.OnceValues(func() (string, error) {
 		dir, err := binDir()
-		if err == nil {
-			b.path, err = build(pkg, dir)
+		if err != nil {
+			return "", err
 		}
-		b.err = err
-	})
-	if b.err != nil {
-		t.Fatal(b.err)
+		return build(pkg, dir)
+	}))
+	path, err := once.(func() (string, error))()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return b.path
-}
-
-// buildFor returns pkg's entry.
-func buildFor(pkg string) *built {
-	builds.Lock()
-	defer builds.Unlock()
-	b, ok := builds.byPkg[pkg]
-	if !ok {
-		if builds.byPkg == nil {
-			builds.byPkg = map[string]*built{}
-		}
-		b = &built{}
-		builds.byPkg[pkg] = b
-	}
-	return b
+	return path
 }
 
 // binDir is where this test binary's builds go: <user cache>/peruser-test-bin/
