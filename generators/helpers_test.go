@@ -1,16 +1,15 @@
 package generators_test
 
 import (
-	// Defines -update, so that `go test ./... -update` runs in every package.
 	"testing"
-
-	_ "github.com/peruser-dev/peruser/internal/golden"
 
 	"github.com/stretchr/testify/require"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/peruser-dev/peruser/api/v1alpha1"
 	"github.com/peruser-dev/peruser/generators"
+	// Defines -update, so that `go test ./... -update` runs in every package.
+	_ "github.com/peruser-dev/peruser/internal/golden"
 	"github.com/peruser-dev/peruser/resolve"
 	"github.com/peruser-dev/peruser/spec"
 )

@@ -1,16 +1,17 @@
 package naming
 
 import (
-	// Defines -update, so that `go test ./... -update` runs in every package.
 	"crypto/sha256"
 	"encoding/hex"
-	_ "github.com/peruser-dev/peruser/internal/golden"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	// Defines -update, so that `go test ./... -update` runs in every package.
+	_ "github.com/peruser-dev/peruser/internal/golden"
 )
 
 var dns1123Label = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)

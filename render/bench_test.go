@@ -1,19 +1,18 @@
 package render_test
 
 import (
-	// Defines -update, so that `go test ./... -update` runs in every package.
 	"context"
 	"io"
 	"os"
 	"path/filepath"
 	"testing"
 
-	"github.com/peruser-dev/peruser/internal/env"
-	_ "github.com/peruser-dev/peruser/internal/golden"
-
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"github.com/peruser-dev/peruser/internal/env"
+	// Defines -update, so that `go test ./... -update` runs in every package.
+	_ "github.com/peruser-dev/peruser/internal/golden"
 	"github.com/peruser-dev/peruser/internal/sitegen"
 	"github.com/peruser-dev/peruser/render"
 	"github.com/peruser-dev/peruser/spec"
