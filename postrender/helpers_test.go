@@ -186,3 +186,14 @@ func mustJSON(t *testing.T, v any) string {
 	}
 	return string(b)
 }
+
+// contains fails t for each of wants that got (the command's stdout, stderr, …: what)
+// lacks.
+func contains(t testing.TB, what, got string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(got, w) {
+			t.Errorf("%s lacks %q:\n%s", what, w, got)
+		}
+	}
+}

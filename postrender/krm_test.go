@@ -135,16 +135,8 @@ func TestKRM(t *testing.T) {
 			if code != 0 && stdout.Len() > 0 {
 				t.Errorf("stdout must be empty on failure:\n%s", stdout.String())
 			}
-			for _, s := range tt.stdoutHas {
-				if !strings.Contains(stdout.String(), s) {
-					t.Errorf("stdout lacks %q:\n%s", s, stdout.String())
-				}
-			}
-			for _, s := range tt.stderrHas {
-				if !strings.Contains(stderr.String(), s) {
-					t.Errorf("stderr lacks %q:\n%s", s, stderr.String())
-				}
-			}
+			contains(t, "stdout", stdout.String(), tt.stdoutHas...)
+			contains(t, "stderr", stderr.String(), tt.stderrHas...)
 			if code == 0 {
 				// The output is a ResourceList kyaml reads back with every item.
 				rw := &kio.ByteReadWriter{Reader: bytes.NewReader(stdout.Bytes())}

@@ -22,8 +22,5 @@ func TestKustomizeConfigErrorLine(t *testing.T) {
 	if err == nil {
 		t.Fatalf("kustomize build succeeded:\n%s", out)
 	}
-	want := "hardening.yaml:14: spec.lifetme: unknown field"
-	if !strings.Contains(stderr, want) {
-		t.Errorf("stderr lacks %q:\n%s", want, stderr)
-	}
+	contains(t, "stderr", stderr, "hardening.yaml:14: spec.lifetme: unknown field")
 }

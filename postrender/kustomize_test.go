@@ -99,8 +99,5 @@ func TestKustomizeError(t *testing.T) {
 	if err == nil {
 		t.Fatalf("kustomize build succeeded with a hostPath volume:\n%s", out)
 	}
-	want := "DaemonSet/rel-agent: spec.template.spec.volumes[0].hostPath: hostPath \"/users/scratch\" is not allowed (allowed prefixes: none); allow it with --allow-host-path /users/scratch"
-	if !strings.Contains(stderr, want) {
-		t.Errorf("stderr lacks %q:\n%s", want, stderr)
-	}
+	contains(t, "stderr", stderr, "DaemonSet/rel-agent: spec.template.spec.volumes[0].hostPath: hostPath \"/users/scratch\" is not allowed (allowed prefixes: none); allow it with --allow-host-path /users/scratch")
 }

@@ -285,16 +285,8 @@ func TestCommandLine(t *testing.T) {
 					t.Errorf("stdout differs from %s", tt.wantStdout)
 				}
 			}
-			for _, s := range tt.stdoutHas {
-				if !strings.Contains(stdout.String(), s) {
-					t.Errorf("stdout lacks %q:\n%s", s, stdout.String())
-				}
-			}
-			for _, s := range tt.stderrHas {
-				if !strings.Contains(stderr.String(), s) {
-					t.Errorf("stderr lacks %q:\n%s", s, stderr.String())
-				}
-			}
+			contains(t, "stdout", stdout.String(), tt.stdoutHas...)
+			contains(t, "stderr", stderr.String(), tt.stderrHas...)
 		})
 	}
 }

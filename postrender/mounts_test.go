@@ -46,9 +46,7 @@ spec:
 			if code != tt.wantCode {
 				t.Fatalf("exit code %d, want %d\n%s", code, tt.wantCode, stderr.String())
 			}
-			if !strings.Contains(stderr.String(), tt.stderrHas) {
-				t.Errorf("stderr lacks %q:\n%s", tt.stderrHas, stderr.String())
-			}
+			contains(t, "stderr", stderr.String(), tt.stderrHas)
 		})
 	}
 }

@@ -61,14 +61,8 @@ spec:
 			if code != tt.wantCode {
 				t.Fatalf("exit code %d, want %d\n%s", code, tt.wantCode, stderr.String())
 			}
-			for _, s := range tt.stdoutHas {
-				if !strings.Contains(stdout.String(), s) {
-					t.Errorf("stdout lacks %q:\n%s", s, stdout.String())
-				}
-			}
-			if !strings.Contains(stderr.String(), tt.stderrHas) {
-				t.Errorf("stderr lacks %q:\n%s", tt.stderrHas, stderr.String())
-			}
+			contains(t, "stdout", stdout.String(), tt.stdoutHas...)
+			contains(t, "stderr", stderr.String(), tt.stderrHas)
 		})
 	}
 }
@@ -84,9 +78,5 @@ func TestSiteIdentityFromDirectorySnapshot(t *testing.T) {
 	if code := run(context.Background(), []string{"--site", golden.ConfigFile, "--user", "oakley"}, strings.NewReader(pod), &stdout, &stderr, env); code != 0 {
 		t.Fatalf("post-renderer: exit code %d\n%s", code, stderr.String())
 	}
-	for _, want := range []string{"runAsUser: 20001", "runAsGroup: 20001", "fsGroup: 20001", "- 30001", "- 30100", "- 30200"} {
-		if !strings.Contains(stdout.String(), want) {
-			t.Errorf("output lacks %q:\n%s", want, stdout.String())
-		}
-	}
+	contains(t, "output", stdout.String(), "runAsUser: 20001", "runAsGroup: 20001", "fsGroup: 20001", "- 30001", "- 30100", "- 30200")
 }
