@@ -110,16 +110,13 @@ func (c *config) explain(err error) error {
 	}
 	out := make(field.List, len(l))
 	for i, e := range l {
-		if e.Source == "" { // errors about a file (the site, the --config file) keep theirs
+		if e.Source == "" { // errors about a file of their own (the site) keep theirs
 			if c.fromFile(e.Path) {
 				e.Line = c.lines(e.Path)
 			}
 			e.Path = c.describe(e.Path)
-			if c.file != "" {
-				e.Source = c.file
-			}
 		}
 		out[i] = e
 	}
-	return out
+	return out.WithSource(c.file, nil)
 }

@@ -122,17 +122,7 @@ func (c configFile) errors(err error) error {
 	if !errors.As(err, &l) {
 		return fmt.Errorf("%s: %w", c.source, err)
 	}
-	out := make(field.List, len(l))
-	for i, e := range l {
-		if e.Source == "" { // errors about another file (the site) keep theirs
-			e.Source = c.source
-			if e.Line == 0 {
-				e.Line = c.lines(e.Path)
-			}
-		}
-		out[i] = e
-	}
-	return out
+	return l.WithSource(c.source, c.lines) // errors about another file (the site) keep theirs
 }
 
 // itemSource names the file an item came from: the "# Source:" comment helm template
