@@ -15,7 +15,7 @@ import (
 // hardeningSchema is the schema the binary validates --config and the KRM config with.
 func hardeningSchema(t *testing.T) *schema.Schema {
 	t.Helper()
-	s, err := schema.CompileHardening()
+	s, err := schema.Hardening()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,9 +47,9 @@ func collectPatterns(v any, into map[string]bool) {
 // TestSharedDuration checks that both kinds word a bad duration the same, although
 // only the Site schema states the rule (the Hardening schema refers to it).
 func TestSharedDuration(t *testing.T) {
-	site, err := CompileSite()
+	site, err := Site()
 	require.NoError(t, err)
-	hardening, err := CompileHardening()
+	hardening, err := Hardening()
 	require.NoError(t, err)
 	want := `"8 hours" is not a Go duration (such as 30m, 1h, 168h)`
 	assert.Equal(t, field.List{{Path: "spec.lifetime", Message: want}},

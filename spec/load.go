@@ -93,7 +93,7 @@ func NodeDocument(node *yaml.RNode, source string) (*Document, error) {
 // are looked up in at, the document as it stands in source, or left out when at is
 // nil — an error then names the field path only, never a misleading line.
 func NodeDocumentAt(node *yaml.RNode, source string, at *yaml.RNode) (*Document, error) {
-	site, lines, err := check(node, source, linesOf(at), v1alpha1.SiteKind, schema.CompileSite, func(s *v1alpha1.Site) field.List {
+	site, lines, err := check(node, source, linesOf(at), v1alpha1.SiteKind, schema.Site, func(s *v1alpha1.Site) field.List {
 		s.Default()
 		return s.Validate()
 	})
@@ -111,7 +111,7 @@ func Hardening(node *yaml.RNode, source string) (*v1alpha1.Hardening, error) {
 
 // HardeningAt is Hardening with lines looked up in at (see NodeDocumentAt).
 func HardeningAt(node *yaml.RNode, source string, at *yaml.RNode) (*v1alpha1.Hardening, error) {
-	h, _, err := check(node, source, linesOf(at), v1alpha1.HardeningKind, schema.CompileHardening, (*v1alpha1.Hardening).Validate)
+	h, _, err := check(node, source, linesOf(at), v1alpha1.HardeningKind, schema.Hardening, (*v1alpha1.Hardening).Validate)
 	return h, err
 }
 
@@ -130,13 +130,13 @@ func linesOf(at *yaml.RNode) func(string) int {
 // check is the one loading path of every peruser kind: the kind, the embedded schema,
 // a strict decode into T, then finish (defaulting and semantic validation). Errors
 // carry source and the line lines gives; lines is returned for errors found later.
-func check[T any](node *yaml.RNode, source string, lines func(string) int, kind string, compile func() (*schema.Schema, error),
+func check[T any](node *yaml.RNode, source string, lines func(string) int, kind string, compiled func() (*schema.Schema, error),
 	finish func(*T) field.List) (*T, func(string) int, error) {
 	fail := func(errs field.List) error { return errs.WithSource(source, lines).Sorted() }
 	if errs := checkKind(node, kind); len(errs) > 0 {
 		return nil, nil, fail(errs)
 	}
-	sch, err := compile()
+	sch, err := compiled()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -347,7 +347,7 @@ func LoadShard(path string) (*Shard, error) {
 // (the working directory for a KRM functionConfig), then loads its Site. Lines are
 // looked up in at, as for NodeDocumentAt.
 func ShardFromNodeAt(node *yaml.RNode, source string, at *yaml.RNode, dir string) (*Shard, error) {
-	cfg, lines, err := check(node, source, linesOf(at), v1alpha1.SiteShardKind, schema.CompileSiteShard, (*v1alpha1.SiteShard).Validate)
+	cfg, lines, err := check(node, source, linesOf(at), v1alpha1.SiteShardKind, schema.SiteShard, (*v1alpha1.SiteShard).Validate)
 	if err != nil {
 		return nil, err
 	}
