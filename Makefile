@@ -42,6 +42,7 @@ helm4-plugin:
 
 ## helm4-plugin-dist: dist/peruser-VERSION.tgz, the release archive of the Helm 4 plugin for
 ## linux/darwin × amd64/arm64 (deterministic; `helm plugin install FILE.tgz --verify=false`).
+## The binaries stay in dist/.build so that a second run relinks only what changed.
 helm4-plugin-dist:
 	GO=$(GO) plugins/helm4/dist.sh dist linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
 
@@ -123,4 +124,4 @@ fuzz-ci:
 	$(MAKE) fuzz FUZZTIME=$(FUZZ_CI_TIME)
 
 clean:
-	rm -rf $(BIN)
+	rm -rf $(BIN) dist

@@ -22,7 +22,8 @@ import (
 func TestHelm4PluginArchive(t *testing.T) {
 	helm := testenv.Helm4(t)
 	platform := runtime.GOOS + "/" + runtime.GOARCH
-	out, stderr, err := runCmd(t, nil, "", filepath.Join(testenv.RepoRoot(), "plugins", "helm4", "dist.sh"), t.TempDir(), platform)
+	out, stderr, err := runCmd(t, nil, "", filepath.Join(testenv.RepoRoot(), "plugins", "helm4", "dist.sh"),
+		filepath.Join(testenv.CacheDir(t), "helm4-dist"), platform)
 	if err != nil {
 		t.Fatalf("dist.sh: %v\n%s%s", err, out, stderr)
 	}

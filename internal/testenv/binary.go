@@ -45,6 +45,18 @@ func Binary(t testing.TB, pkg string) string {
 	return path
 }
 
+// CacheDir is the directory Binary builds into, for other build outputs a test wants to
+// find again on the next run for the same reason (plugins/helm4/dist.sh keeps its
+// binaries beside its archive).
+func CacheDir(t testing.TB) string {
+	t.Helper()
+	dir, err := binDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 // binDir is where this test binary's builds go: <user cache>/peruser-test-bin/
 // <checkout hash>/<test binary name>.
 func binDir() (string, error) {

@@ -6,7 +6,9 @@
 # the plugin's platformCommand picks the binary for the platform Helm runs on, so one
 # archive (one URL) serves all of them. The archive is deterministic for a commit: names
 # sorted, mtime 0, owner 0:0, gzip without a name or time stamp, binaries built with
-# -trimpath and without cgo.
+# -trimpath and without cgo. The binaries are built in OUTDIR/.build/<os>-<arch> and kept
+# there: go build leaves an output that is already current as it is, so a second run relinks
+# only what changed.
 # Used by `make helm4-plugin-dist` and by the test that installs the archive with Helm 4.
 set -eu
 [ $# -gt 1 ] || { echo "usage: $0 OUTDIR OS/ARCH..." >&2; exit 2; }
@@ -20,14 +22,17 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/peruser/bin"
 cp "$here/peruser/plugin.yaml" "$work/peruser/plugin.yaml"
+mkdir -p "$outdir"
+build=$(cd "$outdir" && pwd)/.build
 for platform in "$@"; do
 	os=${platform%/*}
 	arch=${platform#*/}
 	(cd "$root" && CGO_ENABLED=0 GOOS=$os GOARCH=$arch ${GO:-go} build -trimpath \
-		-o "$work/peruser/bin/$os-$arch/post-renderer" ./cmd/post-renderer)
+		-o "$build/$os-$arch/post-renderer" ./cmd/post-renderer)
+	mkdir -p "$work/peruser/bin/$os-$arch"
+	cp "$build/$os-$arch/post-renderer" "$work/peruser/bin/$os-$arch/post-renderer"
 done
 chmod -R u=rwX,go=rX "$work/peruser"
-mkdir -p "$outdir"
 tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$work" -cf - peruser | gzip -n >"$out.tmp"
 mv "$out.tmp" "$out"
 echo "$out"
