@@ -1,18 +1,13 @@
 package generators_test
 
 import (
-	"context"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apiserver/pkg/admission"
-	admissioncel "k8s.io/apiserver/pkg/admission/plugin/cel"
 	celconfig "k8s.io/apiserver/pkg/apis/cel"
 	"k8s.io/apiserver/pkg/cel/environment"
 	"k8s.io/utils/ptr"
@@ -44,26 +39,13 @@ func TestPodIdentityPolicyAtScale(t *testing.T) {
 	})
 	pod := goodPod()
 	pod.Spec.SecurityContext.SupplementalGroups = groups
-	assert.Empty(t, e.admit(t, ns, pod, admission.Create, ""), "a pod with the user's 5,000 groups must be admitted")
-	t.Logf("cost of the validations for %d groups: %d of %d", n, e.cost(t, ns, pod), celconfig.RuntimeCELCostBudget)
+	msg, cost := e.evaluate(t, request{kind: "Pod", resource: "pods", obj: pod, ns: ns, op: admission.Create})
+	assert.Empty(t, msg, "a pod with the user's 5,000 groups must be admitted")
+	t.Logf("cost of the validations for %d groups: %d of %d", n, cost, celconfig.RuntimeCELCostBudget)
 
 	foreign := goodPod()
 	foreign.Spec.SecurityContext.SupplementalGroups = append(append([]int64{}, groups[:n-1]...), 30002)
 	assert.Contains(t, e.admit(t, ns, foreign, admission.Create, ""), "spec.securityContext.supplementalGroups 30002 not allowed")
-}
-
-// cost is the CEL cost the validations spend on pod in ns.
-func (e *evaluator) cost(t *testing.T, ns *corev1.Namespace, pod *corev1.Pod) int64 {
-	t.Helper()
-	gvk := schema.GroupVersionKind{Version: "v1", Kind: "Pod"}
-	gvr := schema.GroupVersionResource{Version: "v1", Resource: "pods"}
-	attr := admission.NewAttributesRecord(pod, nil, gvk, ns.Name, pod.Name, gvr, "", admission.Create, nil, false, nil)
-	versioned := &admission.VersionedAttributes{Attributes: attr, VersionedObject: admission.NewLazyObject(pod), VersionedKind: gvk}
-	req := admissioncel.CreateAdmissionRequest(attr, metav1.GroupVersionResource(gvr), metav1.GroupVersionKind(gvk))
-	_, left, err := e.rules.ForInput(context.Background(), versioned, req, admissioncel.OptionalVariableBindings{},
-		admissioncel.CreateNamespaceObject(ns), celconfig.RuntimeCELCostBudget)
-	require.NoError(t, err)
-	return celconfig.RuntimeCELCostBudget - left
 }
 
 // TestPodIdentityPolicyOptions: the site's options change what the policy requires.

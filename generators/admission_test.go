@@ -13,9 +13,11 @@ import (
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apiserver/pkg/admission"
 	admissioncel "k8s.io/apiserver/pkg/admission/plugin/cel"
+	celconfig "k8s.io/apiserver/pkg/apis/cel"
 	"k8s.io/apiserver/pkg/cel/environment"
 	"k8s.io/utils/ptr"
 
@@ -26,8 +28,9 @@ import (
 // the same CEL environment (environment.MustBaseEnvSet), the same variable composition
 // (admissioncel.CompositedCompiler), the same namespaceObject projection, and the same
 // decision rule (the first validation that is not true denies, with its
-// messageExpression's value, else its message). The e2e suite runs it on a real
-// apiserver as well.
+// messageExpression's value, else its message) and the same cost budget (one
+// RuntimeCELCostBudget for the validations, then the message expressions). The e2e
+// suite runs it on a real apiserver as well.
 
 const vapSite = `apiVersion: peruser.dev/v1alpha1
 kind: Site
@@ -141,39 +144,60 @@ func compact(in []admissioncel.ExpressionAccessor) []admissioncel.ExpressionAcce
 // policy must deny with a message, never with an error.
 func (e *evaluator) admit(t *testing.T, ns *corev1.Namespace, pod *corev1.Pod, op admission.Operation, subresource string) string {
 	t.Helper()
-	gvk := schema.GroupVersionKind{Version: "v1", Kind: "Pod"}
-	gvr := schema.GroupVersionResource{Version: "v1", Resource: "pods"}
-	var old *corev1.Pod
+	r := request{kind: "Pod", resource: "pods", subresource: subresource, obj: pod, ns: ns, op: op}
 	if op == admission.Update {
-		old = pod.DeepCopy()
+		r.old = pod.DeepCopy()
 	}
-	attr := admission.NewAttributesRecord(pod, old, gvk, ns.Name, pod.Name, gvr, subresource, op, nil, false, nil)
-	versioned := &admission.VersionedAttributes{Attributes: attr, VersionedObject: admission.NewLazyObject(pod), VersionedKind: gvk}
-	if old != nil {
-		versioned.VersionedOldObject = admission.NewLazyObject(old)
+	msg, _ := e.evaluate(t, r)
+	return msg
+}
+
+// request is what the apiserver evaluates a policy on: an object of a kind in a
+// namespace, for an operation (old is the stored object of an UPDATE).
+type request struct {
+	kind, resource, subresource string
+	obj, old                    runtime.Object
+	ns                          *corev1.Namespace
+	op                          admission.Operation
+}
+
+// evaluate runs the policy on r as kube-apiserver's validator does: the validations
+// within RuntimeCELCostBudget, then the message expressions within what they left. It
+// returns the message of the first validation that is not true ("" when all are), and
+// the CEL cost spent.
+func (e *evaluator) evaluate(t *testing.T, r request) (string, int64) {
+	t.Helper()
+	gvk := schema.GroupVersionKind{Version: "v1", Kind: r.kind}
+	gvr := schema.GroupVersionResource{Version: "v1", Resource: r.resource}
+	name := r.obj.(metav1.Object).GetName()
+	attr := admission.NewAttributesRecord(r.obj, r.old, gvk, r.ns.Name, name, gvr, r.subresource, r.op, nil, false, nil)
+	versioned := &admission.VersionedAttributes{Attributes: attr, VersionedObject: admission.NewLazyObject(r.obj), VersionedKind: gvk}
+	if r.old != nil {
+		versioned.VersionedOldObject = admission.NewLazyObject(r.old)
 	}
 	req := admissioncel.CreateAdmissionRequest(attr, metav1.GroupVersionResource(gvr), metav1.GroupVersionKind(gvk))
-	nsObj := admissioncel.CreateNamespaceObject(ns)
+	nsObj := admissioncel.CreateNamespaceObject(r.ns)
 	ctx := context.Background()
-	results, _, err := e.rules.ForInput(ctx, versioned, req, admissioncel.OptionalVariableBindings{}, nsObj, 10_000_000)
+	results, left, err := e.rules.ForInput(ctx, versioned, req, admissioncel.OptionalVariableBindings{}, nsObj, celconfig.RuntimeCELCostBudget)
 	require.NoError(t, err)
-	messages, _, err := e.messages.ForInput(ctx, versioned, req, admissioncel.OptionalVariableBindings{}, nsObj, 10_000_000)
+	messages, left, err := e.messages.ForInput(ctx, versioned, req, admissioncel.OptionalVariableBindings{}, nsObj, left)
 	require.NoError(t, err)
-	for i, r := range results {
-		require.NoError(t, r.Error, "validation %d (%s)", i, e.validations[i].Expression)
-		if r.EvalResult == celtypes.True {
+	cost := celconfig.RuntimeCELCostBudget - left
+	for i, res := range results {
+		require.NoError(t, res.Error, "validation %d (%s)", i, e.validations[i].Expression)
+		if res.EvalResult == celtypes.True {
 			continue
 		}
 		if e.validations[i].MessageExpression != "" {
 			m := messages[i]
 			require.NoError(t, m.Error, "messageExpression %d", i)
 			if s, ok := m.EvalResult.Value().(string); ok && strings.TrimSpace(s) != "" {
-				return s
+				return s, cost
 			}
 		}
-		return e.validations[i].Message
+		return e.validations[i].Message, cost
 	}
-	return ""
+	return "", cost
 }
 
 func userNamespace(annotations map[string]string) *corev1.Namespace {

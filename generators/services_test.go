@@ -1,18 +1,12 @@
 package generators_test
 
 import (
-	"context"
 	"testing"
 
-	celtypes "github.com/google/cel-go/common/types"
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apiserver/pkg/admission"
-	admissioncel "k8s.io/apiserver/pkg/admission/plugin/cel"
-	celconfig "k8s.io/apiserver/pkg/apis/cel"
 	"k8s.io/apiserver/pkg/cel/environment"
 
 	"github.com/peruser-dev/peruser/generators"
@@ -59,34 +53,10 @@ func TestServicesPolicy(t *testing.T) {
 // admitService is admit for a Service in a user namespace.
 func (e *evaluator) admitService(t *testing.T, svc *corev1.Service, op admission.Operation) string {
 	t.Helper()
-	gvk := schema.GroupVersionKind{Version: "v1", Kind: "Service"}
-	gvr := schema.GroupVersionResource{Version: "v1", Resource: "services"}
-	var old *corev1.Service
+	r := request{kind: "Service", resource: "services", obj: svc, ns: userNamespace(oakleyAnnotations), op: op}
 	if op == admission.Update {
-		old = &corev1.Service{ObjectMeta: svc.ObjectMeta}
+		r.old = &corev1.Service{ObjectMeta: svc.ObjectMeta}
 	}
-	attr := admission.NewAttributesRecord(svc, old, gvk, svc.Namespace, svc.Name, gvr, "", op, nil, false, nil)
-	versioned := &admission.VersionedAttributes{Attributes: attr, VersionedObject: admission.NewLazyObject(svc), VersionedKind: gvk}
-	if old != nil {
-		versioned.VersionedOldObject = admission.NewLazyObject(old)
-	}
-	req := admissioncel.CreateAdmissionRequest(attr, metav1.GroupVersionResource(gvr), metav1.GroupVersionKind(gvk))
-	nsObj := admissioncel.CreateNamespaceObject(userNamespace(oakleyAnnotations))
-	ctx := context.Background()
-	results, _, err := e.rules.ForInput(ctx, versioned, req, admissioncel.OptionalVariableBindings{}, nsObj, celconfig.RuntimeCELCostBudget)
-	require.NoError(t, err)
-	messages, _, err := e.messages.ForInput(ctx, versioned, req, admissioncel.OptionalVariableBindings{}, nsObj, celconfig.RuntimeCELCostBudget)
-	require.NoError(t, err)
-	for i, r := range results {
-		require.NoError(t, r.Error, "validation %d", i)
-		if r.EvalResult == celtypes.True {
-			continue
-		}
-		if e.validations[i].MessageExpression != "" {
-			require.NoError(t, messages[i].Error)
-			return messages[i].EvalResult.Value().(string)
-		}
-		return e.validations[i].Message
-	}
-	return ""
+	msg, _ := e.evaluate(t, r)
+	return msg
 }
