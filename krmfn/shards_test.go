@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/peruser-dev/peruser/internal/sitegen"
+	"github.com/peruser-dev/peruser/internal/streamtest"
 	"github.com/peruser-dev/peruser/internal/testenv"
 )
 
@@ -112,13 +113,13 @@ func TestShardLayout(t *testing.T) {
 	site := filepath.Join(r.root, "site")
 	want, stderr, code := r.krmfn(t, site, nil, "render", "site.yaml")
 	require.Equal(t, 0, code, stderr)
-	whole := testenv.Canonical(t, []byte(want))
+	whole := streamtest.Canonical(t, []byte(want))
 
 	got := map[string]string{}
 	for _, part := range []string{"site", "shard-000", "shard-001", "shard-002"} {
 		out, stderr, err := kustomizeBuild(t, r.kustomize, filepath.Join(r.root, "site", "layout", "parts", part))
 		require.NoError(t, err, "kustomize build of part %s: %s", part, stderr)
-		objs := testenv.Canonical(t, []byte(out))
+		objs := streamtest.Canonical(t, []byte(out))
 		assert.NotEmpty(t, objs, part)
 		for k, v := range objs {
 			_, dup := got[k]
@@ -147,7 +148,7 @@ func TestShardLayout(t *testing.T) {
 	split := map[string]string{}
 	for name, content := range readTree(t, filepath.Join(r.root, "rendered")) {
 		require.True(t, strings.HasSuffix(name, "/objects.yaml"), name)
-		for k, v := range testenv.Canonical(t, []byte(content)) {
+		for k, v := range streamtest.Canonical(t, []byte(content)) {
 			split[k] = v
 		}
 	}
@@ -331,7 +332,7 @@ spec:
 		"namespace: argocd\nresources: [repo-server.yaml]\ncomponents: [argocd-cmp]\n"), 0o644))
 	out, stderr, err := kustomizeBuild(t, kustomize, dir)
 	require.NoError(t, err, stderr)
-	objs := testenv.Objects(t, []byte(out))
+	objs := streamtest.Objects(t, []byte(out))
 	cm, ok := objs["ConfigMap/argocd/peruser-cmp-config"]
 	require.True(t, ok, out)
 	assert.Contains(t, cm, "kind: ConfigManagementPlugin")

@@ -14,7 +14,7 @@ import (
 
 	"github.com/peruser-dev/peruser/internal/env"
 	"github.com/peruser-dev/peruser/internal/sitegen"
-	"github.com/peruser-dev/peruser/internal/testenv"
+	"github.com/peruser-dev/peruser/internal/streamtest"
 	"github.com/peruser-dev/peruser/render"
 	"github.com/peruser-dev/peruser/shard"
 	"github.com/peruser-dev/peruser/spec"
@@ -64,7 +64,7 @@ func TestPartsUnionIsTheWholeSite(t *testing.T) {
 			require.NoError(t, err)
 			var whole bytes.Buffer
 			require.NoError(t, render.PartTo(ctx, doc.Site, shard.Whole, env, &whole))
-			want := testenv.Objects(t, whole.Bytes())
+			want := streamtest.Objects(t, whole.Bytes())
 
 			split, err := render.Split(ctx, doc.Site, env)
 			require.NoError(t, err)
@@ -74,7 +74,7 @@ func TestPartsUnionIsTheWholeSite(t *testing.T) {
 				var b bytes.Buffer
 				require.NoError(t, render.PartTo(ctx, doc.Site, p, env, &b))
 				assert.Equal(t, b.String(), string(split[p]), "part %s: split render differs", p)
-				for key, obj := range testenv.Objects(t, b.Bytes()) {
+				for key, obj := range streamtest.Objects(t, b.Bytes()) {
 					_, dup := got[key]
 					require.False(t, dup, "%s is in two parts", key)
 					got[key] = obj

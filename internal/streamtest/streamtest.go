@@ -1,4 +1,8 @@
-package testenv
+// Package streamtest compares YAML streams object by object in tests: a render's
+// objects against another's, whatever order or part they were written in. It is apart
+// from internal/testenv so that test binaries which only find tools and build binaries
+// do not link kyaml.
+package streamtest
 
 import (
 	"bytes"
