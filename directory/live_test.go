@@ -336,18 +336,18 @@ func TestLiveDeadServers(t *testing.T) {
 			mut  func(d *v1alpha1.Directory)
 			want string
 		}{
-			{"search", func(d *v1alpha1.Directory) { d.URL = url }, "failed: no answer within 300ms (spec.directory.timeout)"},
-			{"bind", func(d *v1alpha1.Directory) { d.URL, d.BindDN, d.BindPasswordEnv = url, "cn=x,o=y", "PW" }, "refused by " + url + ": no answer within 300ms"},
+			{"search", func(d *v1alpha1.Directory) { d.URL = url }, "failed: no answer within 100ms (spec.directory.timeout)"},
+			{"bind", func(d *v1alpha1.Directory) { d.URL, d.BindDN, d.BindPasswordEnv = url, "cn=x,o=y", "PW" }, "refused by " + url + ": no answer within 100ms"},
 			{"startTLS", func(d *v1alpha1.Directory) { d.URL, d.StartTLS = url, true }, "StartTLS with " + url + " failed"},
-			{"ldaps handshake", func(d *v1alpha1.Directory) { d.URL = "ldaps://" + strings.TrimPrefix(url, "ldap://") }, "(no answer within 300ms, spec.directory.connectTimeout)"},
+			{"ldaps handshake", func(d *v1alpha1.Directory) { d.URL = "ldaps://" + strings.TrimPrefix(url, "ldap://") }, "(no answer within 100ms, spec.directory.connectTimeout)"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				t.Parallel() // each waits out its own timeout against the one silent server
 				d := &v1alpha1.Directory{
 					Users:          v1alpha1.UserSearch{DirectorySearch: v1alpha1.DirectorySearch{BaseDN: "o=y"}},
 					Groups:         v1alpha1.DirectorySearch{BaseDN: "o=y"},
-					Timeout:        "300ms",
-					ConnectTimeout: "300ms",
+					Timeout:        "100ms",
+					ConnectTimeout: "100ms",
 				}
 				tc.mut(d)
 				d.Default()
