@@ -5,36 +5,63 @@
 package streamtest
 
 import (
-	"bytes"
 	"encoding/json"
+	"iter"
+	"strings"
 	"testing"
 
-	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
-// Objects splits a YAML stream into its objects, each as the bytes kyaml writes it,
+// Objects splits a YAML stream into its objects, each as its text in the stream,
 // keyed by kind/namespace/name; an object that appears twice fails the test. Tests
-// compare renders object by object with it (a shard's objects against the whole site's).
+// compare renders object by object with it (a shard's objects against the whole
+// site's). Each document is parsed for its key but not written again: two renders by
+// the same writer compare as text.
 func Objects(t testing.TB, stream []byte) map[string]string {
 	t.Helper()
-	nodes, err := (&kio.ByteReader{Reader: bytes.NewReader(stream), OmitReaderAnnotations: true}).Read()
-	if err != nil {
-		t.Fatalf("reading a YAML stream: %v", err)
-	}
-	out := make(map[string]string, len(nodes))
-	for _, n := range nodes {
-		key := n.GetKind() + "/" + n.GetNamespace() + "/" + n.GetName()
+	out := map[string]string{}
+	for doc := range documents(stream) {
+		var head struct {
+			Kind     string `yaml:"kind"`
+			Metadata struct {
+				Name      string `yaml:"name"`
+				Namespace string `yaml:"namespace"`
+			} `yaml:"metadata"`
+		}
+		if err := yaml.Unmarshal([]byte(doc), &head); err != nil {
+			t.Fatalf("reading a YAML stream: %v\n%s", err, doc)
+		}
+		key := head.Kind + "/" + head.Metadata.Namespace + "/" + head.Metadata.Name
 		if _, dup := out[key]; dup {
 			t.Fatalf("%s twice in one stream", key)
 		}
-		s, err := n.String()
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[key] = s
+		out[key] = doc
 	}
 	return out
+}
+
+// documents yields the non-empty documents of a YAML stream: the text between lines
+// that are a document marker ("---", as kyaml and kustomize write them).
+func documents(stream []byte) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		var doc strings.Builder
+		flush := func() bool {
+			s := doc.String()
+			doc.Reset()
+			return strings.TrimSpace(s) == "" || yield(s)
+		}
+		for line := range strings.Lines(string(stream)) {
+			if strings.TrimRight(line, "\r\n") == "---" {
+				if !flush() {
+					return
+				}
+				continue
+			}
+			doc.WriteString(line)
+		}
+		flush()
+	}
 }
 
 // Canonical is Objects with each object as sorted JSON, for comparing renders whose
