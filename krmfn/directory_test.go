@@ -151,6 +151,7 @@ func TestDirectoryFailsClosed(t *testing.T) {
 }
 
 func TestDirectorySkipNamesUsersOnStderr(t *testing.T) {
+	t.Parallel() // waits on its own servers and processes; overlaps with the serial tests
 	slapdtest.Binaries(t)
 	s := startFixtureSLAPD(t, slapdtest.Options{})
 	dir := t.TempDir()
@@ -168,6 +169,7 @@ func TestDirectorySkipNamesUsersOnStderr(t *testing.T) {
 
 // A snapshot makes the render hermetic: with the file present, no server is needed.
 func TestDirectorySnapshotWorkflow(t *testing.T) {
+	t.Parallel() // waits on its own servers and processes; overlaps with the serial tests
 	slapdtest.Binaries(t)
 	s := startFixtureSLAPD(t, slapdtest.Options{})
 	dir := t.TempDir()
@@ -243,6 +245,7 @@ func TestDirectorySnapshotWorkflow(t *testing.T) {
 }
 
 func TestDirectoryProfilesAndInlineUsers(t *testing.T) {
+	t.Parallel() // waits on its own servers and processes; overlaps with the serial tests
 	slapdtest.Binaries(t)
 	s := startFixtureSLAPD(t, slapdtest.Options{})
 	dir := t.TempDir()
@@ -287,6 +290,7 @@ func TestDirectoryBindPasswordInSpecIsASchemaError(t *testing.T) {
 
 // The real executable, as a GitOps engine runs it: exit status and streams.
 func TestDirectoryBinaryFailsClosed(t *testing.T) {
+	t.Parallel() // waits on its own servers and processes; overlaps with the serial tests
 	bin := krmFn(t)
 	dir := t.TempDir()
 	l, err := net.Listen("tcp", "127.0.0.1:0")

@@ -90,6 +90,7 @@ func (r helmRun) template(t *testing.T, chart string, extra []string, rendererAr
 // TestHelm renders both fixture charts with the real Helm 3 and Helm 4 and the
 // post-renderer, and checks the result against a plain render of the same chart.
 func TestHelm(t *testing.T) {
+	t.Parallel() // waits on its own tools and processes; overlaps with the serial tests
 	for _, mk := range []func(*testing.T) helmRun{helm3Run, helm4Run} {
 		r := mk(t)
 		for _, chart := range []string{"webapp", "hpc-suite"} {
@@ -172,6 +173,7 @@ func checkHelmOutput(t *testing.T, r helmRun, plainOut, out string) {
 // TestHelmErrors: what cannot be made safe fails the Helm command, naming the template
 // file, the object and the field; a site exception lets it through.
 func TestHelmErrors(t *testing.T) {
+	t.Parallel() // waits on its own tools and processes; overlaps with the serial tests
 	for _, mk := range []func(*testing.T) helmRun{helm3Run, helm4Run} {
 		r := mk(t)
 		t.Run(r.name, func(t *testing.T) {

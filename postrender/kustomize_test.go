@@ -73,6 +73,7 @@ func kustomizeBuild(t *testing.T, dir string) (string, string, error) {
 // post-renderer). kustomize's helm inflation includes the hooks, so they are hardened.
 // The identity comes from a Site next to the kustomization, found by namespace.
 func TestKustomize(t *testing.T) {
+	t.Parallel() // waits on its own tools and processes; overlaps with the serial tests
 	plainOut, stderr, err := kustomizeBuild(t, kustomizeDir(t, false, ""))
 	if err != nil {
 		t.Fatalf("kustomize build (plain): %v\n%s", err, stderr)
@@ -94,6 +95,7 @@ func TestKustomize(t *testing.T) {
 }
 
 func TestKustomizeError(t *testing.T) {
+	t.Parallel() // waits on its own tools and processes; overlaps with the serial tests
 	dir := kustomizeDir(t, true, "  valuesInline:\n    agent:\n      hostPath:\n        enabled: true\n")
 	out, stderr, err := kustomizeBuild(t, dir)
 	if err == nil {
