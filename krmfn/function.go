@@ -16,6 +16,7 @@ import (
 	"github.com/peruser-dev/peruser/generators"
 	"github.com/peruser-dev/peruser/internal/fnconfig"
 	"github.com/peruser-dev/peruser/internal/krmio"
+	"github.com/peruser-dev/peruser/internal/ynode"
 	"github.com/peruser-dev/peruser/spec"
 )
 
@@ -48,7 +49,7 @@ func (c *functionConfig) source() string {
 	if c.origin.Path != "" {
 		return c.origin.Path
 	}
-	if c.node.YNode().Kind != yaml.MappingNode {
+	if !ynode.Readable(c.node) {
 		return "functionConfig"
 	}
 	return fmt.Sprintf("%s %s", v1alpha1.SiteKind, c.node.GetName())
@@ -86,7 +87,7 @@ func executeFunction(stdin io.Reader, stdout io.Writer, dir string, process func
 		}
 		cfg := &functionConfig{node: rl.FunctionConfig, origin: fnconfig.Locate(rl.FunctionConfig, rl.Items, dir)}
 		for _, it := range rl.Items {
-			if it.YNode().Kind != yaml.MappingNode {
+			if !ynode.Readable(it) {
 				continue
 			}
 			if p, _, _ := kioutil.GetFileAnnotations(it); p != "" {
@@ -132,7 +133,7 @@ func writeFailedResourceList(w io.Writer, err error) {
 // field path, the Site as resource and its file when known.
 func results(err error, cfg *functionConfig) framework.Results {
 	var ref *yaml.ResourceIdentifier
-	if cfg.node.YNode().Kind == yaml.MappingNode {
+	if ynode.Readable(cfg.node) {
 		ref = &yaml.ResourceIdentifier{TypeMeta: yaml.TypeMeta{APIVersion: cfg.node.GetApiVersion(), Kind: cfg.node.GetKind()},
 			NameMeta: yaml.NameMeta{Name: cfg.node.GetName()}}
 	}
@@ -183,7 +184,7 @@ func replaceOwned(items []*yaml.RNode, site string, objs []*yaml.RNode, cfg *fun
 
 // owned reports whether item is an object krm-fn generated for site.
 func owned(item *yaml.RNode, site string) bool {
-	if item.YNode().Kind != yaml.MappingNode {
+	if !ynode.Readable(item) {
 		return false
 	}
 	l := item.GetLabels()

@@ -128,6 +128,31 @@ functionConfig:
 	assert.Contains(t, stderr, "krm-fn accepts only apiVersion: peruser.dev/v1alpha1, kind: Site")
 }
 
+// TestFunctionModeMalformedMetadata: a functionConfig or an item whose metadata (or its
+// annotations or labels) is not a mapping is a message and exit 1, never an internal
+// error (kyaml's getters index such a node as key/value pairs; the fuzzer found it).
+func TestFunctionModeMalformedMetadata(t *testing.T) {
+	const site = "{apiVersion: peruser.dev/v1alpha1, kind: Site, metadata: {name: s}, spec: {users: [{name: a, uid: 20001, gid: 20001}]}}"
+	for _, tc := range []struct{ name, body, want string }{
+		{"config metadata a sequence", "functionConfig: {apiVersion: peruser.dev/v1alpha1, kind: Site, metadata: [a]}", "metadata"},
+		{"config annotations a sequence", "functionConfig: {apiVersion: peruser.dev/v1alpha1, kind: Site, metadata: {name: s, annotations: [a]}}", "metadata.annotations"},
+		{"not a Site, metadata a sequence", "functionConfig:\n  0: 0\n  metadata:\n   -", "functionConfig is not a Site"},
+		{"item labels a sequence", "functionConfig: " + site + "\nitems: [{apiVersion: v1, kind: ConfigMap, metadata: {name: c, labels: [a]}}]", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			stdout, stderr, code := runCLIWithStdin(t, "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n"+tc.body+"\n")
+			assert.NotContains(t, stderr, "internal error")
+			if tc.want == "" {
+				assert.Equal(t, 0, code, stderr) // the item is passed through as it came
+				assert.Contains(t, stdout, "labels: [a]")
+				return
+			}
+			assert.Equal(t, 1, code, stderr)
+			assert.Contains(t, stderr, tc.want)
+		})
+	}
+}
+
 func TestFunctionModeErrorIsAlsoAResult(t *testing.T) {
 	input := `apiVersion: config.kubernetes.io/v1
 kind: ResourceList

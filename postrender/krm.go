@@ -20,6 +20,7 @@ import (
 	"github.com/peruser-dev/peruser/internal/env"
 	"github.com/peruser-dev/peruser/internal/fnconfig"
 	"github.com/peruser-dev/peruser/internal/krmio"
+	"github.com/peruser-dev/peruser/internal/ynode"
 )
 
 const krmUsage = `Usage: post-renderer krm < resource-list.yaml > resource-list.yaml
@@ -136,6 +137,9 @@ func itemSource(item *yaml.RNode) string {
 	}
 	if src := harden.SourceComment(comments); src != "" {
 		return src
+	}
+	if !ynode.Readable(item) {
+		return ""
 	}
 	path, _, _ := kioutil.GetFileAnnotations(item)
 	return path

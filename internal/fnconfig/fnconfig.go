@@ -30,6 +30,8 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/kio/kioutil"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/peruser-dev/peruser/internal/ynode"
 )
 
 // Origin is where a functionConfig came from.
@@ -44,8 +46,8 @@ type Origin struct {
 // Locate finds the origin of fc, given the ResourceList's items, reading files
 // relative to dir (the function's working directory).
 func Locate(fc *yaml.RNode, items []*yaml.RNode, dir string) Origin {
-	if !isMapping(fc) {
-		return Origin{} // kyaml's field getters panic on anything else
+	if !ynode.Readable(fc) {
+		return Origin{} // kyaml's getters would panic
 	}
 	want, err := comparable(fc)
 	if err != nil {
@@ -84,7 +86,7 @@ func ConfigAnnotation(k string) bool {
 
 // Strip removes the orchestrator's annotations from n (see ConfigAnnotation).
 func Strip(n *yaml.RNode) {
-	if !isMapping(n) {
+	if !ynode.Readable(n) {
 		return
 	}
 	a := n.GetAnnotations()
@@ -107,14 +109,8 @@ func pathsOf(n *yaml.RNode) []string {
 	return out
 }
 
-// isMapping reports whether n is a YAML mapping, the only node kyaml's metadata
-// getters (GetKind, GetAnnotations, …) can be called on without a panic.
-func isMapping(n *yaml.RNode) bool {
-	return n != nil && n.YNode() != nil && n.YNode().Kind == yaml.MappingNode
-}
-
 func sameIdentity(a, b *yaml.RNode) bool {
-	if !isMapping(a) || !isMapping(b) {
+	if !ynode.Readable(a) || !ynode.Readable(b) {
 		return false
 	}
 	return a.GetApiVersion() == b.GetApiVersion() && a.GetKind() == b.GetKind() && a.GetName() == b.GetName()
@@ -179,9 +175,7 @@ func find(file string, want any) *yaml.RNode {
 // that key order, quoting and styles do not matter.
 func comparable(n *yaml.RNode) (any, error) {
 	c := n.Copy()
-	if c.YNode().Kind == yaml.MappingNode {
-		Strip(c)
-	}
+	Strip(c)
 	js, err := c.MarshalJSON()
 	if err != nil {
 		return nil, err

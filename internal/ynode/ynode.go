@@ -1,7 +1,8 @@
 // Package ynode builds YAML nodes for the objects and files peruser writes. One place
 // decides how a string scalar is written, so that every reader reads back what was
 // meant: kyaml writes YAML 1.2, but kubectl, Helm and most tools still read YAML 1.1,
-// where a plain yes, no, on, off, y or n is a boolean and 1:20 a number.
+// where a plain yes, no, on, off, y or n is a boolean and 1:20 a number. It also holds
+// the one rule for reading a node peruser did not write (Readable).
 package ynode
 
 import (
@@ -66,4 +67,44 @@ func yaml11NonString(v string) bool {
 		}
 	}
 	return false
+}
+
+// Readable reports whether kyaml's object getters (GetName, GetNamespace,
+// GetAnnotations, GetLabels, kioutil.GetFileAnnotations, …) can be called on n without
+// a panic. They read a node's content as key/value pairs, and index past the end of a
+// sequence with an odd number of items, so n must be a mapping, and so must its
+// metadata and metadata's annotations and labels wherever they are set. (GetApiVersion
+// and GetKind need only n to be a mapping.) A functionConfig or an item of a
+// ResourceList is checked with it before any of those getters reads it.
+func Readable(n *yaml.RNode) bool {
+	if n == nil || n.YNode() == nil || n.YNode().Kind != yaml.MappingNode {
+		return false
+	}
+	meta := field(n.YNode(), yaml.MetadataField)
+	if meta == nil {
+		return true
+	}
+	if meta.Kind != yaml.MappingNode {
+		return false
+	}
+	for _, name := range []string{yaml.AnnotationsField, yaml.LabelsField} {
+		if m := field(meta, name); m != nil && m.Kind != yaml.MappingNode {
+			return false
+		}
+	}
+	return true
+}
+
+// field is the value of the key name in the mapping m, nil when it is not set (absent,
+// null or empty: what kyaml's getters skip).
+func field(m *yaml.Node, name string) *yaml.Node {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == name {
+			if v := m.Content[i+1]; !yaml.IsYNodeNilOrEmpty(v) {
+				return v
+			}
+			return nil
+		}
+	}
+	return nil
 }

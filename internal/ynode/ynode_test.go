@@ -28,3 +28,38 @@ func TestStrReadsBackAsString(t *testing.T) {
 		}
 	}
 }
+
+// TestReadable: each node Readable accepts can be read by every kyaml getter it
+// guards without a panic, and the shapes that panicked before are refused.
+func TestReadable(t *testing.T) {
+	for _, tc := range []struct {
+		doc  string
+		want bool
+	}{
+		{"{apiVersion: v1, kind: ConfigMap, metadata: {name: c, annotations: {a: b}, labels: {l: v}}}", true},
+		{"{kind: ConfigMap}", true},
+		{"{kind: ConfigMap, metadata: null}", true},
+		{"{kind: ConfigMap, metadata: {}}", true},
+		{"{kind: ConfigMap, metadata: {annotations: null, labels: {}}}", true},
+		{"[a]", false},
+		{"a", false},
+		{"{kind: ConfigMap, metadata: [a]}", false},
+		{"{kind: ConfigMap, metadata: x}", false},
+		{"{kind: ConfigMap, metadata: {name: c, annotations: [a]}}", false},
+		{"{kind: ConfigMap, metadata: {name: c, labels: [a, b, c]}}", false},
+	} {
+		t.Run(tc.doc, func(t *testing.T) {
+			n := yaml.MustParse(tc.doc)
+			if got := Readable(n); got != tc.want {
+				t.Fatalf("Readable = %v, want %v", got, tc.want)
+			}
+			if tc.want {
+				_, _, _ = n.GetName(), n.GetNamespace(), n.GetKind()
+				_, _ = n.GetAnnotations(), n.GetLabels()
+			}
+		})
+	}
+	if Readable(nil) {
+		t.Error("Readable(nil) = true")
+	}
+}
