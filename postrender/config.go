@@ -3,6 +3,7 @@ package postrender
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -39,6 +40,15 @@ func hardener(ctx context.Context, spec v1alpha1.HardeningSpec, dir string, env 
 		}
 	}
 	return harden.New(spec, id)
+}
+
+// siteDir is where a relative site path is read from: the --config file's directory
+// for a site the file names, dir (the working directory) for one given by --site.
+func (c *config) siteDir(dir string) string {
+	if c.file == "" || c.given["--site"] {
+		return dir
+	}
+	return filepath.Dir(c.file)
 }
 
 // inDir is path read from dir when it is relative (the one rule of internal/env).

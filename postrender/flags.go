@@ -132,9 +132,6 @@ func parseFlags(args []string, dir string, help io.Writer) (*config, error) {
 		if set["--gid"] {
 			id.GID = &gid
 		}
-		if set["--site"] {
-			c.file = "" // a site given by flag is relative to the working directory (dir)
-		}
 	}
 	if set["--lifetime"] {
 		spec.Lifetime = lifetime

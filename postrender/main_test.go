@@ -42,6 +42,10 @@ func TestCommandLine(t *testing.T) {
 	if err := os.WriteFile(badSite, []byte("apiVersion: peruser.dev/v1alpha1\nkind: Site\nmetadata: {name: s}\nspec:\n  namespace: {prefix: \"\"}\n  users:\n  - {name: oakley, uid: 20001, gid: 20001}\n  - {name: default, uid: 20002, gid: 20002}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	goodSite := filepath.Join(siteDir, "good-site.yaml")
+	if err := os.WriteFile(goodSite, []byte("apiVersion: peruser.dev/v1alpha1\nkind: Site\nmetadata: {name: s}\nspec:\n  users:\n  - {name: oakley, uid: 20001, gid: 20001}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(siteConfig, []byte("apiVersion: peruser.dev/v1alpha1\nkind: Hardening\nmetadata: {name: x}\nspec:\n  identity: {site: site.yaml, user: oakley}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -129,6 +133,10 @@ func TestCommandLine(t *testing.T) {
 		},
 		{
 			name: "a value error in the file names its line", args: []string{"--config", loopConfig}, stdin: "text:", wantCode: exitUsage,
+			stderrHas: []string{`loop.yaml:7: spec.registryRewrites[0].to (--registry-rewrite): "docker.io/mirror" would be rewritten again by from "docker.io"`},
+		},
+		{
+			name: "a value error in the file names its line when --site gives the identity", args: []string{"--config", loopConfig, "--site", goodSite, "--user", "oakley"}, stdin: "text:", wantCode: exitUsage,
 			stderrHas: []string{`loop.yaml:7: spec.registryRewrites[0].to (--registry-rewrite): "docker.io/mirror" would be rewritten again by from "docker.io"`},
 		},
 		{

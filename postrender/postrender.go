@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/peruser-dev/peruser/harden"
 	"github.com/peruser-dev/peruser/internal/buildinfo"
@@ -87,13 +86,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintln(stderr, "post-renderer: no identity given: pass --uid and --gid, or --site with --user or --namespace (-h for help);\nrun as a KRM function, it expects a ResourceList on stdin")
 		return exitUsage
 	}
-	// A site named in the --config file is relative to the file; one given by --site
-	// to env.Dir, the working directory.
-	base := env.Dir
-	if cfg.file != "" {
-		base = filepath.Dir(cfg.file)
-	}
-	h, err := hardener(ctx, cfg.spec, base, env)
+	h, err := hardener(ctx, cfg.spec, cfg.siteDir(env.Dir), env)
 	if err != nil {
 		fmt.Fprintf(stderr, "post-renderer: %v\n", cfg.explain(err))
 		return exitUsage
