@@ -97,8 +97,16 @@ func (c *config) describe(p string) string {
 	}
 }
 
-// identityFlags set the identity; any of them replaces the file's whole identity.
-var identityFlags = []string{"--uid", "--gid", "--supplemental-groups", "--site", "--user", "--namespace"}
+// identityGiven reports whether a flag that sets a field of the identity (a row of
+// flagOf under spec.identity.) was given: any of them replaces the file's whole identity.
+func identityGiven(given map[string]bool) bool {
+	for _, f := range flagOf {
+		if strings.HasPrefix(f.prefix, "spec.identity.") && given[f.flag] {
+			return true
+		}
+	}
+	return false
+}
 
 // fromFile reports whether the value at spec path p is the --config file's: no flag
 // that sets it was given.
@@ -107,7 +115,7 @@ func (c *config) fromFile(p string) bool {
 		return false
 	}
 	if strings.HasPrefix(p, "spec.identity") {
-		return !slices.ContainsFunc(identityFlags, func(f string) bool { return c.given[f] })
+		return !identityGiven(c.given)
 	}
 	return !c.given[flagFor(p)]
 }

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -122,7 +121,7 @@ func parseFlags(args []string, dir string, help io.Writer) (*config, error) {
 	fs.Visit(func(f *flag.Flag) { set["--"+f.Name] = true })
 	c.given = set
 	id := &spec.Identity
-	if slices.ContainsFunc(identityFlags, func(f string) bool { return set[f] }) {
+	if identityGiven(set) {
 		// Identity flags replace an identity from the file altogether; given together,
 		// the two kinds are reported as a conflict by Validate.
 		*id = v1alpha1.HardeningIdentity{SupplementalGroups: groups, Site: site, User: user, Namespace: namespace}
