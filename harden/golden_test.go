@@ -51,7 +51,7 @@ func TestGolden(t *testing.T) {
 // decode, validation.
 func loadFixtureConfig(t *testing.T, path string) *v1alpha1.Hardening {
 	t.Helper()
-	h, err := spec.LoadHardening(path)
+	h, _, err := spec.LoadHardeningDocument(path)
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}

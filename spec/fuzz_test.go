@@ -62,7 +62,7 @@ func FuzzHardening(f *testing.F) {
 	f.Add([]byte("- a: b\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		const path = "hardening.yaml"
-		// LoadHardening without the file: single, then Hardening.
+		// LoadHardeningDocument without the file: single, then Hardening.
 		node, err := single(data, path)
 		var h *v1alpha1.Hardening
 		if err == nil {

@@ -150,14 +150,8 @@ func check[T any](node *yaml.RNode, source string, lines func(string) int, kind 
 	return &v, lines, nil
 }
 
-// LoadHardening reads and checks the Hardening in the file at path.
-func LoadHardening(path string) (*v1alpha1.Hardening, error) {
-	h, _, err := LoadHardeningDocument(path)
-	return h, err
-}
-
-// LoadHardeningDocument is LoadHardening that also returns the file's line index, for
-// errors found once flags are laid over the file.
+// LoadHardeningDocument reads and checks the Hardening in the file at path, and returns
+// the file's line index too, for errors found once flags are laid over the file.
 func LoadHardeningDocument(path string) (*v1alpha1.Hardening, func(string) int, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {

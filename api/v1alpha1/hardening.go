@@ -111,9 +111,9 @@ func (s HardeningSpec) VerifyEnabled() bool { return s.Verify == nil || *s.Verif
 const MinSupplementalGID = 1000
 
 // Validate checks a Hardening document's shape: its kind, and that the identity is
-// given in exactly one way. The values are checked by HardeningSpec.Validate once the
-// post-renderer's flags are laid over the file (a flag may replace a file's value),
-// by both front-ends and again by harden.New.
+// given in exactly one way. The values are checked by HardeningSpec.Validate, which
+// harden.New calls once the post-renderer's flags are laid over the file (a flag may
+// replace a file's value).
 func (h *Hardening) Validate() field.List {
 	var errs field.List
 	if h.APIVersion != APIVersion {
@@ -126,8 +126,8 @@ func (h *Hardening) Validate() field.List {
 }
 
 // Validate checks every value of a Hardening spec at p (spec): the identity, and what
-// the hardening adds or allows. Both front-ends of the post-renderer and package harden
-// call it; the command line names the flags for these paths.
+// the hardening adds or allows. harden.New calls it, for both front-ends of the
+// post-renderer; the command line names the flags for these paths.
 func (s HardeningSpec) Validate(p field.Path) field.List {
 	errs := s.Identity.Validate(p.Child("identity"))
 	if s.Lifetime != "" {
