@@ -25,7 +25,7 @@ import (
 // annotations, every pod template admitted by Pod Security "restricted".
 func TestGolden(t *testing.T) {
 	root := filepath.Join(testenv.RepoRoot(), "fixtures", "harden")
-	cases := golden.Cases(t, root, func(t *testing.T, dir string) golden.Outcome {
+	cases := golden.Cases(t, root, func(t *testing.T) golden.Outcome {
 		cfg := loadFixtureConfig(t, golden.ConfigFile)
 		h, err := New(cfg.Spec, ExplicitIdentity(cfg.Spec.Identity))
 		if err != nil {

@@ -24,7 +24,7 @@ import (
 // -update). A successful case's stderr must be empty or equal warnings.txt. An
 // optional env file holds KEY=VALUE lines: the only environment the case sees.
 func TestGolden(t *testing.T) {
-	golden.Cases(t, filepath.Join(testenv.RepoRoot(), "fixtures"), func(t *testing.T, dir string) golden.Outcome {
+	golden.Cases(t, filepath.Join(testenv.RepoRoot(), "fixtures"), func(t *testing.T) golden.Outcome {
 		stdout, stderr, code := runCLI(t, readEnv(t, "env"), "render", golden.ConfigFile)
 		if code != 0 {
 			assert.Empty(t, stdout, "a failed render must print nothing on stdout")

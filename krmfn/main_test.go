@@ -6,8 +6,6 @@ import (
 	"github.com/peruser-dev/peruser/internal/testenv"
 )
 
-// TestMain removes the krm-fn that krmFn built once for the package's tests.
-
 // krmFn is the real krm-fn executable, for tests that need a process boundary: another
 // program runs it (kustomize, kpt, Argo CD's sidecar), or they check what only a built
 // binary has (its exit status, `install` copying itself, the VCS stamp). Everything else

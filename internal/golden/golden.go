@@ -32,9 +32,6 @@ const (
 
 var update = flag.Bool("update", false, "rewrite golden files with the current output")
 
-// Updating reports whether golden files are being rewritten.
-func Updating() bool { return *update }
-
 // Outcome is what one case produced: Output compared with expected.yaml, Errors with
 // errors.txt. Errors empty means the case succeeded.
 type Outcome struct {
@@ -47,7 +44,7 @@ type Outcome struct {
 // case's relative paths resolve there, as kustomize resolves them from its
 // kustomization's directory. run produces the case's Outcome, which AssertCase checks.
 // It returns the number of cases and fails t when there is none.
-func Cases(t *testing.T, root string, run func(t *testing.T, dir string) Outcome) int {
+func Cases(t *testing.T, root string, run func(t *testing.T) Outcome) int {
 	t.Helper()
 	entries, err := os.ReadDir(root)
 	if err != nil {
@@ -62,7 +59,7 @@ func Cases(t *testing.T, root string, run func(t *testing.T, dir string) Outcome
 		n++
 		t.Run(e.Name(), func(t *testing.T) {
 			t.Chdir(dir)
-			AssertCase(t, dir, run(t, dir))
+			AssertCase(t, dir, run(t))
 		})
 	}
 	if n == 0 {

@@ -103,7 +103,7 @@ func TestCases(t *testing.T) {
 	}
 	Write(t, filepath.Join(root, "not-a-case", ExpectedFile), []byte("x\n"))
 	Write(t, filepath.Join(root, "file.yaml"), []byte("x\n"))
-	n := Cases(t, root, func(t *testing.T, dir string) Outcome {
+	n := Cases(t, root, func(t *testing.T) Outcome {
 		b, err := os.ReadFile(ConfigFile) // relative: the working directory is the case's
 		if err != nil {
 			t.Fatal(err)
