@@ -7,7 +7,9 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/peruser-dev/peruser/api/v1alpha1"
+	"github.com/peruser-dev/peruser/directory"
 	"github.com/peruser-dev/peruser/generators"
+	"github.com/peruser-dev/peruser/identity"
 	// Defines -update, so that `go test ./... -update` runs in every package.
 	_ "github.com/peruser-dev/peruser/internal/golden"
 	"github.com/peruser-dev/peruser/resolve"
@@ -22,14 +24,21 @@ func parse(t *testing.T, site string) *v1alpha1.Site {
 	return s
 }
 
+// resolved loads a Site from YAML text (parse) and resolves its users: the inline ones
+// and snap's (nil for none).
+func resolved(t *testing.T, site string, snap *directory.Snapshot) (*v1alpha1.Site, []identity.User) {
+	t.Helper()
+	s := parse(t, site)
+	users, err := resolve.Users(s, snap.Identities(), nil)
+	require.NoError(t, err)
+	return s, users
+}
+
 // renderSite loads a Site from YAML text the way krm-fn does, resolves its inline users
 // and generates its objects.
 func renderSite(t *testing.T, site string) []*yaml.RNode {
 	t.Helper()
-	s, err := spec.Parse([]byte(site), "site.yaml")
-	require.NoError(t, err)
-	users, err := resolve.Users(s, nil, nil)
-	require.NoError(t, err)
+	s, users := resolved(t, site, nil)
 	objs, err := generators.Generate(s, users, generators.Inputs{})
 	require.NoError(t, err)
 	return objs

@@ -11,8 +11,6 @@ import (
 	"github.com/peruser-dev/peruser/directory"
 	"github.com/peruser-dev/peruser/generators"
 	"github.com/peruser-dev/peruser/identity"
-	"github.com/peruser-dev/peruser/resolve"
-	"github.com/peruser-dev/peruser/spec"
 )
 
 const configMapSite = `apiVersion: peruser.dev/v1alpha1
@@ -67,10 +65,7 @@ func TestLDAPConfigMapsKeyPrefixAndSubset(t *testing.T) {
 
 func generate(t *testing.T, site string, dir *directory.Snapshot) error {
 	t.Helper()
-	s, err := spec.Parse([]byte(site), "site.yaml")
-	require.NoError(t, err)
-	users, err := resolve.Users(s, dir.Identities(), nil)
-	require.NoError(t, err)
+	s, users := resolved(t, site, dir)
 	objs, err := generators.Generate(s, users, generators.Inputs{})
 	if err != nil {
 		assert.Nil(t, objs, "nothing partial")
@@ -118,12 +113,9 @@ spec:
 
 	// With the two small maps the site renders. Its site-wide part holds them; that part
 	// runs every check on all 7,000 users, so the users' own objects need not be built.
-	s, err := spec.Parse([]byte(fmt.Sprintf(site, ", maps: [user-uid-map, user-gid-map]")), "site.yaml")
-	require.NoError(t, err)
-	resolved, err := resolve.Users(s, data.Identities(), nil)
-	require.NoError(t, err)
+	s, ids := resolved(t, fmt.Sprintf(site, ", maps: [user-uid-map, user-gid-map]"), data)
 	var maps []string
-	require.NoError(t, generators.Visit(s, resolved, generators.Inputs{}, true, func(identity.User) bool { return false },
+	require.NoError(t, generators.Visit(s, ids, generators.Inputs{}, true, func(identity.User) bool { return false },
 		func(_ *identity.User, batch []*yaml.RNode) error {
 			for _, o := range batch {
 				if o.GetKind() == "ConfigMap" {

@@ -49,26 +49,15 @@ func helm3Run(t *testing.T) helmRun {
 // `helm plugin install DIR` (development mode, no signature).
 func helm4Run(t *testing.T) helmRun {
 	helm := testenv.Helm4(t) // first: a test that skips builds no binary
-	bin := postRendererBinary(t)
 	env := helmEnv(t)
 	dir := filepath.Join(t.TempDir(), "peruser")
 	// The path platformCommand selects for this platform, as `make helm4-plugin` builds it.
-	exePath := filepath.Join(dir, "bin", runtime.GOOS+"-"+runtime.GOARCH, "post-renderer")
-	if err := os.MkdirAll(filepath.Dir(exePath), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	testenv.Install(t, postRendererBinary(t), filepath.Join(dir, "bin", runtime.GOOS+"-"+runtime.GOARCH, "post-renderer"))
 	manifest, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "plugins", "helm4", "peruser", "plugin.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	exe, err := os.ReadFile(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if err := os.WriteFile(filepath.Join(dir, "plugin.yaml"), manifest, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(exePath, exe, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	stdout, stderr, err := runCmd(t, env, "", helm, "plugin", "install", dir)
@@ -90,7 +79,7 @@ func (r helmRun) template(t *testing.T, chart string, extra []string, rendererAr
 // TestHelm renders both fixture charts with the real Helm 3 and Helm 4 and the
 // post-renderer, and checks the result against a plain render of the same chart.
 func TestHelm(t *testing.T) {
-	t.Parallel() // waits on its own tools and processes; overlaps with the serial tests
+	t.Parallel() // waits on its own tools and processes; runs beside the package's other parallel tests
 	for _, mk := range []func(*testing.T) helmRun{helm3Run, helm4Run} {
 		r := mk(t)
 		for _, chart := range []string{"webapp", "hpc-suite"} {
@@ -173,7 +162,7 @@ func checkHelmOutput(t *testing.T, r helmRun, plainOut, out string) {
 // TestHelmErrors: what cannot be made safe fails the Helm command, naming the template
 // file, the object and the field; a site exception lets it through.
 func TestHelmErrors(t *testing.T) {
-	t.Parallel() // waits on its own tools and processes; overlaps with the serial tests
+	t.Parallel() // waits on its own tools and processes; runs beside the package's other parallel tests
 	for _, mk := range []func(*testing.T) helmRun{helm3Run, helm4Run} {
 		r := mk(t)
 		t.Run(r.name, func(t *testing.T) {

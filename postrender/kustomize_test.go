@@ -24,11 +24,7 @@ func kustomizeDir(t *testing.T, hardened bool, valuesInline string) string {
 	k := "helmGlobals:\n  chartHome: charts\nhelmCharts:\n- name: hpc-suite\n  releaseName: rel\n  includeCRDs: true\n" + valuesInline
 	if hardened {
 		k += "transformers:\n- hardening.yaml\n"
-		exe, err := os.ReadFile(postRendererBinary(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		write(t, filepath.Join(dir, "post-renderer"), string(exe), 0o755)
+		testenv.Install(t, postRendererBinary(t), filepath.Join(dir, "post-renderer"))
 		write(t, filepath.Join(dir, "hardening.yaml"), `apiVersion: peruser.dev/v1alpha1
 kind: Hardening
 metadata:
@@ -73,7 +69,7 @@ func kustomizeBuild(t *testing.T, dir string) (string, string, error) {
 // post-renderer). kustomize's helm inflation includes the hooks, so they are hardened.
 // The identity comes from a Site next to the kustomization, found by namespace.
 func TestKustomize(t *testing.T) {
-	t.Parallel() // waits on its own tools and processes; overlaps with the serial tests
+	t.Parallel() // waits on its own tools and processes; runs beside the package's other parallel tests
 	plainOut, stderr, err := kustomizeBuild(t, kustomizeDir(t, false, ""))
 	if err != nil {
 		t.Fatalf("kustomize build (plain): %v\n%s", err, stderr)
@@ -95,7 +91,7 @@ func TestKustomize(t *testing.T) {
 }
 
 func TestKustomizeError(t *testing.T) {
-	t.Parallel() // waits on its own tools and processes; overlaps with the serial tests
+	t.Parallel() // waits on its own tools and processes; runs beside the package's other parallel tests
 	dir := kustomizeDir(t, true, "  valuesInline:\n    agent:\n      hostPath:\n        enabled: true\n")
 	out, stderr, err := kustomizeBuild(t, dir)
 	if err == nil {
