@@ -82,7 +82,7 @@ func startFixtureSLAPD(t *testing.T, opts slapdtest.Options) *slapdtest.Server {
 }
 
 func TestDirectoryFailsClosed(t *testing.T) {
-	t.Parallel() // waits on its own servers and processes; overlaps with the serial tests
+	t.Parallel() // waits on its own servers and processes; runs beside the package's other parallel tests
 	slapdtest.Binaries(t)
 	s := startFixtureSLAPD(t, slapdtest.Options{
 		Global: []string{"sizelimit 3"},
@@ -151,7 +151,7 @@ func TestDirectoryFailsClosed(t *testing.T) {
 }
 
 func TestDirectorySkipNamesUsersOnStderr(t *testing.T) {
-	t.Parallel() // waits on its own servers and processes; overlaps with the serial tests
+	t.Parallel() // waits on its own servers and processes; runs beside the package's other parallel tests
 	slapdtest.Binaries(t)
 	s := startFixtureSLAPD(t, slapdtest.Options{})
 	dir := t.TempDir()
@@ -169,7 +169,7 @@ func TestDirectorySkipNamesUsersOnStderr(t *testing.T) {
 
 // A snapshot makes the render hermetic: with the file present, no server is needed.
 func TestDirectorySnapshotWorkflow(t *testing.T) {
-	t.Parallel() // waits on its own servers and processes; overlaps with the serial tests
+	t.Parallel() // waits on its own servers and processes; runs beside the package's other parallel tests
 	slapdtest.Binaries(t)
 	s := startFixtureSLAPD(t, slapdtest.Options{})
 	dir := t.TempDir()
@@ -245,7 +245,7 @@ func TestDirectorySnapshotWorkflow(t *testing.T) {
 }
 
 func TestDirectoryProfilesAndInlineUsers(t *testing.T) {
-	t.Parallel() // waits on its own servers and processes; overlaps with the serial tests
+	t.Parallel() // waits on its own servers and processes; runs beside the package's other parallel tests
 	slapdtest.Binaries(t)
 	s := startFixtureSLAPD(t, slapdtest.Options{})
 	dir := t.TempDir()
@@ -290,7 +290,7 @@ func TestDirectoryBindPasswordInSpecIsASchemaError(t *testing.T) {
 
 // The real executable, as a GitOps engine runs it: exit status and streams.
 func TestDirectoryBinaryFailsClosed(t *testing.T) {
-	t.Parallel() // waits on its own servers and processes; overlaps with the serial tests
+	t.Parallel() // waits on its own servers and processes; runs beside the package's other parallel tests
 	bin := krmFn(t)
 	dir := t.TempDir()
 	l, err := net.Listen("tcp", "127.0.0.1:0")

@@ -66,7 +66,7 @@ func snapshotDir(t *testing.T, dir string) map[string]string {
 // site.yaml byte for byte, and a second run replaces the objects instead of adding
 // a second copy.
 func TestKptFnEvalInPlace(t *testing.T) {
-	t.Parallel() // waits on its own servers and processes; overlaps with the serial tests
+	t.Parallel() // waits on its own servers and processes; runs beside the package's other parallel tests
 	kpt := testenv.Kpt(t)
 	dir, bin := kptPackage(t, "")
 	out, err := runKpt(t, kpt, dir, "fn", "eval", ".", "--exec", bin, "--fn-config", "site.yaml")
@@ -87,7 +87,7 @@ func TestKptFnEvalInPlace(t *testing.T) {
 // site.yaml included (a function that drops its config would delete it, and the
 // second render would fail for the missing functionConfig).
 func TestKptFnRenderTwice(t *testing.T) {
-	t.Parallel() // waits on its own servers and processes; overlaps with the serial tests
+	t.Parallel() // waits on its own servers and processes; runs beside the package's other parallel tests
 	kpt := testenv.Kpt(t)
 	dir, _ := kptPackage(t, `apiVersion: kpt.dev/v1
 kind: Kptfile

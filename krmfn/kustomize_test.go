@@ -26,7 +26,7 @@ func kustomizeBuild(t *testing.T, kustomize, dir string) (stdout, stderr string,
 
 // TestKustomizeBuildExample runs the real kustomize CLI on the root kustomization.
 func TestKustomizeBuildExample(t *testing.T) {
-	t.Parallel() // waits on its own servers and processes; overlaps with the serial tests
+	t.Parallel() // waits on its own servers and processes; runs beside the package's other parallel tests
 	kustomize := testenv.Kustomize(t)
 	dir := testenv.ExampleTree(t, krmFn(t))
 	out, stderr, err := kustomizeBuild(t, kustomize, dir)
@@ -39,7 +39,7 @@ func TestKustomizeBuildExample(t *testing.T) {
 // TestKustomizeBuildFailsOnSpecError shows that a spec error fails the whole build
 // with the message, so Argo CD shows it and applies nothing.
 func TestKustomizeBuildFailsOnSpecError(t *testing.T) {
-	t.Parallel() // waits on its own servers and processes; overlaps with the serial tests
+	t.Parallel() // waits on its own servers and processes; runs beside the package's other parallel tests
 	kustomize := testenv.Kustomize(t)
 	dir := testenv.ExampleTree(t, krmFn(t))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "examples", "site.yaml"), []byte(`apiVersion: peruser.dev/v1alpha1

@@ -96,7 +96,7 @@ func runIn(t *testing.T, dir string, env []string, name string, args ...string) 
 // the real kustomize: the parts together are exactly the unsharded render, object for
 // object, byte for byte; writing the layout twice gives the same files.
 func TestShardLayout(t *testing.T) {
-	t.Parallel() // waits on its own servers and processes; overlaps with the serial tests
+	t.Parallel() // waits on its own servers and processes; runs beside the package's other parallel tests
 	kustomize := testenv.Kustomize(t)
 	r := newShardRepo(t, kustomize, krmFn(t), 3)
 	args := []string{"shards", "--repo-url", "https://git.example.edu/hpc/site-config.git",
@@ -315,7 +315,7 @@ func argoCDPluginContract(t *testing.T, r shardRepo) {
 // TestArgoCDComponent builds deploy/argocd-cmp as a component over a minimal
 // argocd-repo-server with the real kustomize: the sidecar and its ConfigMap appear.
 func TestArgoCDComponent(t *testing.T) {
-	t.Parallel() // waits on its own servers and processes; overlaps with the serial tests
+	t.Parallel() // waits on its own servers and processes; runs beside the package's other parallel tests
 	kustomize := testenv.Kustomize(t)
 	dir := t.TempDir()
 	require.NoError(t, os.CopyFS(filepath.Join(dir, "argocd-cmp"), os.DirFS(filepath.Join(testenv.RepoRoot(), "deploy", "argocd-cmp"))))

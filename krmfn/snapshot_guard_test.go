@@ -17,7 +17,7 @@ import (
 // who would lose access, and --allow-removals or a larger maxRemovals lets it through;
 // --write replaces the file atomically.
 func TestSnapshotRemovalGuard(t *testing.T) {
-	t.Parallel() // waits on its own servers and processes; overlaps with the serial tests
+	t.Parallel() // waits on its own servers and processes; runs beside the package's other parallel tests
 	slapdtest.Binaries(t)
 	s := startFixtureSLAPD(t, slapdtest.Options{})
 	dir := t.TempDir()

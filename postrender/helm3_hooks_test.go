@@ -12,7 +12,7 @@ import (
 // included) and is what shows the gap without a cluster: `helm install --dry-run=client`
 // still asks the API server for its version. TestHelm checks the same on the webapp chart.
 func TestHelm3HooksNotPostRendered(t *testing.T) {
-	t.Parallel() // waits on its own tools and processes; overlaps with the serial tests
+	t.Parallel() // waits on its own tools and processes; runs beside the package's other parallel tests
 	r := helm3Run(t)
 	chart := t.TempDir()
 	files := map[string]string{

@@ -20,7 +20,7 @@ import (
 // installs it with the real Helm 4 as a user would install a release download, and
 // post-renders a chart through the installed plugin.
 func TestHelm4PluginArchive(t *testing.T) {
-	t.Parallel() // waits on its own tools and processes; overlaps with the serial tests
+	t.Parallel() // waits on its own tools and processes; runs beside the package's other parallel tests
 	helm := testenv.Helm4(t)
 	platform := runtime.GOOS + "/" + runtime.GOARCH
 	out, stderr, err := runCmd(t, nil, "", filepath.Join(testenv.RepoRoot(), "plugins", "helm4", "dist.sh"),

@@ -10,7 +10,7 @@ import (
 // TestKustomizeConfigErrorLine: an error in the transformer's config names its file and
 // the line there, not a line of the ResourceList kustomize pipes in (keys sorted).
 func TestKustomizeConfigErrorLine(t *testing.T) {
-	t.Parallel() // waits on its own tools and processes; overlaps with the serial tests
+	t.Parallel() // waits on its own tools and processes; runs beside the package's other parallel tests
 	dir := kustomizeDir(t, true, "")
 	b, err := os.ReadFile(filepath.Join(dir, "hardening.yaml"))
 	if err != nil {
